@@ -1,0 +1,94 @@
+/*
+ * Internal layer kernels: plain forward/backward pairs over flat float buffers.
+ * They know nothing of JointVAE; lib/model composes them.
+ *
+ * Dimension legend: N batch, C channels, H/W height/width, K kernel, O/I out/in
+ * features. Every buffer is contiguous row-major float32.
+ * Conventions (after llm.c): outputs first, then inputs, weights, dims.
+ * Backward functions ACCUMULATE (+=) into every gradient buffer they are given,
+ * so a model zeroes its gradient block once per step. A NULL input-gradient
+ * pointer means "not needed" (e.g. the first layer). Gradients are true dL/dθ.
+ * Each fast kernel has a naive `_ref` twin: the tests' oracle.
+ */
+#ifndef JVAE_NN_H
+#define JVAE_NN_H
+
+#include <stddef.h>
+
+/* Geometry of a 2-D convolution or transposed convolution.
+ * conv2d:  in (N, in_c, in_h, in_w) -> out (N, out_c, out_h, out_w),
+ *          weight (out_c, in_c, k_h, k_w), bias (out_c),
+ *          out_h = (in_h + 2·pad - k_h) / stride + 1.
+ * conv2d_transpose: in (N, in_c, in_h, in_w) -> out (N, out_c, out_h, out_w),
+ *          weight (in_c, out_c, k_h, k_w) (PyTorch's ConvTranspose2d layout), bias (out_c),
+ *          out_h = (in_h - 1)·stride - 2·pad + k_h. */
+typedef struct jvae_conv_dims {
+    int batch;
+    int in_c, in_h, in_w;
+    int out_c, out_h, out_w;
+    int k_h, k_w;
+    int stride, pad;
+} jvae_conv_dims;
+
+/* Fill d for a convolution; returns 0, or -1 when the geometry is invalid. */
+int jvae_conv_dims_init(jvae_conv_dims *d, int batch, int in_c, int in_h, int in_w, int out_c,
+                        int k_h, int k_w, int stride, int pad);
+int jvae_conv_transpose_dims_init(jvae_conv_dims *d, int batch, int in_c, int in_h, int in_w,
+                                  int out_c, int k_h, int k_w, int stride, int pad);
+
+/* Floats of scratch memory the fast conv kernels need for dims d (the caller
+ * owns it; the model reserves it once). */
+size_t jvae_conv2d_scratch_floats(const jvae_conv_dims *d);
+size_t jvae_conv2d_transpose_scratch_floats(const jvae_conv_dims *d);
+
+void jvae_conv2d_forward(float *out, const float *in, const float *weight, const float *bias,
+                         const jvae_conv_dims *d, float *scratch);
+void jvae_conv2d_backward(float *din, float *dweight, float *dbias, const float *dout,
+                          const float *in, const float *weight, const jvae_conv_dims *d,
+                          float *scratch);
+void jvae_conv2d_forward_ref(float *out, const float *in, const float *weight, const float *bias,
+                             const jvae_conv_dims *d);
+void jvae_conv2d_backward_ref(float *din, float *dweight, float *dbias, const float *dout,
+                              const float *in, const float *weight, const jvae_conv_dims *d);
+
+void jvae_conv2d_transpose_forward(float *out, const float *in, const float *weight,
+                                   const float *bias, const jvae_conv_dims *d, float *scratch);
+void jvae_conv2d_transpose_backward(float *din, float *dweight, float *dbias, const float *dout,
+                                    const float *in, const float *weight,
+                                    const jvae_conv_dims *d, float *scratch);
+void jvae_conv2d_transpose_forward_ref(float *out, const float *in, const float *weight,
+                                       const float *bias, const jvae_conv_dims *d);
+void jvae_conv2d_transpose_backward_ref(float *din, float *dweight, float *dbias,
+                                        const float *dout, const float *in, const float *weight,
+                                        const jvae_conv_dims *d);
+
+/* linear: in (N, I) -> out (N, O) = in · weightᵀ + bias; weight (O, I), bias (O). */
+void jvae_linear_forward(float *out, const float *in, const float *weight, const float *bias,
+                         int n, int in_features, int out_features);
+void jvae_linear_backward(float *din, float *dweight, float *dbias, const float *dout,
+                          const float *in, const float *weight, int n, int in_features,
+                          int out_features);
+void jvae_linear_forward_ref(float *out, const float *in, const float *weight, const float *bias,
+                             int n, int in_features, int out_features);
+void jvae_linear_backward_ref(float *din, float *dweight, float *dbias, const float *dout,
+                              const float *in, const float *weight, int n, int in_features,
+                              int out_features);
+
+/* Element-wise activations over count values; forward may run in place.
+ * Backward takes the forward OUTPUT and accumulates din += dout · f'(·). */
+void jvae_relu_forward(float *out, const float *in, size_t count);
+void jvae_relu_backward(float *din, const float *dout, const float *out, size_t count);
+void jvae_sigmoid_forward(float *out, const float *in, size_t count);
+void jvae_sigmoid_backward(float *din, const float *dout, const float *out, size_t count);
+
+/* Binary cross-entropy from logits x against targets t in [0, 1], summed over the
+ * `pixels` values of each of n images: per_image[i] = Σ_p softplus(x) − t·x,
+ * computed stably (max(x,0) − t·x + log1p(exp(−|x|))). Returns Σ_i per_image[i]
+ * in double. per_image may be NULL.
+ * Backward: dlogits += scale · (sigmoid(x) − t) for every value. */
+double jvae_bce_logits_forward(float *per_image, const float *logits, const float *targets,
+                               int n, size_t pixels);
+void jvae_bce_logits_backward(float *dlogits, const float *logits, const float *targets,
+                              size_t count, float scale);
+
+#endif
