@@ -21,5 +21,8 @@
 #include "jointvae/model.h"
 #include "jointvae/train.h"
 #include "jointvae/io.h"
+#include "jointvae/data.h"
+#include "jointvae/viz.h"
+#include "jointvae/metrics.h"
 
 #endif /* JOINTVAE_JOINTVAE_H */

@@ -30,14 +30,21 @@ typedef struct jvae_conv_dims {
     int stride, pad;
 } jvae_conv_dims;
 
-/* Fill d for a convolution; returns 0, or -1 when the geometry is invalid. */
+/* Fill d for a convolution; returns 0, or -1 when the geometry is invalid:
+ * a size, kernel or stride below 1, a negative padding, an output below one
+ * pixel, or sizes whose tensors exceed INT_MAX elements or whose scratch (for
+ * any thread count) would overflow size_t. d is left untouched on failure.
+ * Every kernel below trusts dims made here (changing only `batch` to a value
+ * that passes init again is fine). */
 int jvae_conv_dims_init(jvae_conv_dims *d, int batch, int in_c, int in_h, int in_w, int out_c,
                         int k_h, int k_w, int stride, int pad);
 int jvae_conv_transpose_dims_init(jvae_conv_dims *d, int batch, int in_c, int in_h, int in_w,
                                   int out_c, int k_h, int k_w, int stride, int pad);
 
 /* Floats of scratch memory the fast conv kernels need for dims d (the caller
- * owns it; the model reserves it once). */
+ * owns it; the model reserves it once). The kernels may overwrite all of it;
+ * nothing in it survives a call. A few MB at most for the paper's layers at
+ * batch 64: the batch is processed in cache-sized groups of samples. */
 size_t jvae_conv2d_scratch_floats(const jvae_conv_dims *d);
 size_t jvae_conv2d_transpose_scratch_floats(const jvae_conv_dims *d);
 
@@ -61,6 +68,31 @@ void jvae_conv2d_transpose_forward_ref(float *out, const float *in, const float 
 void jvae_conv2d_transpose_backward_ref(float *din, float *dweight, float *dbias,
                                         const float *dout, const float *in, const float *weight,
                                         const jvae_conv_dims *d);
+
+/* Multi-threaded fast conv kernels: the calls above with the batch's sample
+ * groups shared by up to `threads` OpenMP threads (threads >= 1; 1 runs on
+ * the caller's thread alone, exactly as the calls above). Size the scratch
+ * with the _mt query for the same thread count: it holds one work area per
+ * thread and, for backward, one weight gradient per extra thread.
+ * Results are reproducible bit for bit for a fixed thread count, and differ
+ * between thread counts by float rounding only (dweight is summed per
+ * thread, then in thread order).
+ * GEMMs run inside the threads: with threads > 1, OpenBLAS's own threading
+ * should be 1 (OPENBLAS_NUM_THREADS=1 or openblas_set_num_threads(1)), or the
+ * two oversubscribe the cores. */
+size_t jvae_conv2d_scratch_floats_mt(const jvae_conv_dims *d, int threads);
+size_t jvae_conv2d_transpose_scratch_floats_mt(const jvae_conv_dims *d, int threads);
+void jvae_conv2d_forward_mt(float *out, const float *in, const float *weight, const float *bias,
+                            const jvae_conv_dims *d, float *scratch, int threads);
+void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const float *dout,
+                             const float *in, const float *weight, const jvae_conv_dims *d,
+                             float *scratch, int threads);
+void jvae_conv2d_transpose_forward_mt(float *out, const float *in, const float *weight,
+                                      const float *bias, const jvae_conv_dims *d, float *scratch,
+                                      int threads);
+void jvae_conv2d_transpose_backward_mt(float *din, float *dweight, float *dbias,
+                                       const float *dout, const float *in, const float *weight,
+                                       const jvae_conv_dims *d, float *scratch, int threads);
 
 /* linear: in (N, I) -> out (N, O) = in · weightᵀ + bias; weight (O, I), bias (O). */
 void jvae_linear_forward(float *out, const float *in, const float *weight, const float *bias,

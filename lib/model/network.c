@@ -1,0 +1,131 @@
+/* The encoder and decoder passes, composed from nn's kernels. */
+#include "model/network.h"
+
+#include "core/error.h"
+#include "model/latent.h"
+
+jvae_conv_dims jvae_stage_dims(const jvae_conv_layer *layer, int n)
+{
+    jvae_conv_dims d = layer->dims;
+    d.batch = n;
+    return d;
+}
+
+size_t jvae_stage_floats(const jvae_conv_layer *layer)
+{
+    return (size_t)layer->dims.out_c * (size_t)layer->dims.out_h * (size_t)layer->dims.out_w;
+}
+
+static size_t max_size(size_t a, size_t b)
+{
+    return a > b ? a : b;
+}
+
+size_t jvae_encoder_max_floats(const jvae_model *m)
+{
+    size_t most = max_size(JVAE_FEATURES, (size_t)m->options.hidden);
+    for (int s = 0; s < m->stages; s++) most = max_size(most, jvae_stage_floats(&m->encoder[s]));
+    return most;
+}
+
+size_t jvae_decoder_max_floats(const jvae_model *m)
+{
+    size_t most = max_size(JVAE_FEATURES, (size_t)m->options.hidden);
+    most = max_size(most, (size_t)m->latent_dim);
+    for (int s = 0; s < m->stages; s++) most = max_size(most, jvae_stage_floats(&m->decoder[s]));
+    return most;
+}
+
+size_t jvae_network_scratch_floats(const jvae_model *m, int n, int threads)
+{
+    size_t most = 0;
+    for (int s = 0; s < m->stages; s++) {
+        const jvae_conv_dims *e = &m->encoder[s].dims, *d = &m->decoder[s].dims;
+        jvae_conv_dims check;
+        if (jvae_conv_dims_init(&check, n, e->in_c, e->in_h, e->in_w, e->out_c, e->k_h, e->k_w,
+                                e->stride, e->pad) != 0 ||
+            jvae_conv_transpose_dims_init(&check, n, d->in_c, d->in_h, d->in_w, d->out_c,
+                                          d->k_h, d->k_w, d->stride, d->pad) != 0)
+            return 0;
+        const jvae_conv_dims enc = jvae_stage_dims(&m->encoder[s], n);
+        const jvae_conv_dims dec = jvae_stage_dims(&m->decoder[s], n);
+        most = max_size(most, jvae_conv2d_scratch_floats_mt(&enc, threads));
+        most = max_size(most, jvae_conv2d_transpose_scratch_floats_mt(&dec, threads));
+    }
+    return most;
+}
+
+float *jvae_carve(jvae_carver *c, size_t count, size_t times)
+{
+    size_t floats, padded, end;
+    if (!jvae_mul_ok(count, times, &floats) || !jvae_add_ok(floats, 15, &padded) ||
+        !jvae_add_ok(c->used, padded / 16 * 16, &end)) {
+        c->overflow = 1;
+        return NULL;
+    }
+    float *piece = c->base != NULL ? c->base + c->used : NULL;
+    c->used = end;
+    return piece;
+}
+
+void jvae_encoder_forward(const jvae_model *m, int n, const float *images,
+                          const jvae_encoder_buffers *b)
+{
+    const float *in = images;
+    for (int s = 0; s < m->stages; s++) {
+        const jvae_conv_layer *layer = &m->encoder[s];
+        const jvae_conv_dims d = jvae_stage_dims(layer, n);
+        jvae_conv2d_forward_mt(b->act[s], in, jvae_layer_weight(m, m->params, layer->tensor),
+                               jvae_layer_bias(m, m->params, layer->tensor), &d, b->scratch,
+                               m->options.threads);
+        jvae_relu_forward(b->act[s], b->act[s], (size_t)n * jvae_stage_floats(layer));
+        in = b->act[s];
+    }
+    /* (n, 64, 4, 4) read as (n, F): the channel-major flatten of features.view(N, -1). */
+    const jvae_linear_layer *h = &m->to_hidden;
+    jvae_linear_forward(b->hidden, in, jvae_layer_weight(m, m->params, h->tensor),
+                        jvae_layer_bias(m, m->params, h->tensor), n, h->in, h->out);
+    jvae_relu_forward(b->hidden, b->hidden, (size_t)n * h->out);
+
+    if (m->options.n_continuous > 0) {
+        const jvae_linear_layer *mean = &m->mean, *log_var = &m->log_var;
+        jvae_linear_forward(b->mu, b->hidden, jvae_layer_weight(m, m->params, mean->tensor),
+                            jvae_layer_bias(m, m->params, mean->tensor), n, mean->in, mean->out);
+        jvae_linear_forward(b->logvar, b->hidden,
+                            jvae_layer_weight(m, m->params, log_var->tensor),
+                            jvae_layer_bias(m, m->params, log_var->tensor), n, log_var->in,
+                            log_var->out);
+    }
+    for (int v = 0; v < m->options.n_discrete; v++) {
+        const jvae_linear_layer *a = &m->alpha[v];
+        float *logits = b->head_blocks + (size_t)n * m->disc_offset[v]; /* (n, K_v) */
+        jvae_linear_forward(logits, b->hidden, jvae_layer_weight(m, m->params, a->tensor),
+                            jvae_layer_bias(m, m->params, a->tensor), n, a->in, a->out);
+        jvae_softmax_rows_forward(b->alpha + m->disc_offset[v], m->discrete_dim, logits, a->out,
+                                  n, a->out);
+    }
+}
+
+void jvae_decoder_forward(const jvae_model *m, int n, const float *latent,
+                          const jvae_decoder_buffers *b)
+{
+    const jvae_linear_layer *l0 = &m->latent_to_hidden, *l2 = &m->hidden_to_features;
+    jvae_linear_forward(b->hidden, latent, jvae_layer_weight(m, m->params, l0->tensor),
+                        jvae_layer_bias(m, m->params, l0->tensor), n, l0->in, l0->out);
+    jvae_relu_forward(b->hidden, b->hidden, (size_t)n * l0->out);
+    jvae_linear_forward(b->features, b->hidden, jvae_layer_weight(m, m->params, l2->tensor),
+                        jvae_layer_bias(m, m->params, l2->tensor), n, l2->in, l2->out);
+    jvae_relu_forward(b->features, b->features, (size_t)n * l2->out);
+    const float *in = b->features; /* viewed as (n, 64, 4, 4) */
+    for (int s = 0; s < m->stages; s++) {
+        const jvae_conv_layer *layer = &m->decoder[s];
+        const jvae_conv_dims d = jvae_stage_dims(layer, n);
+        jvae_conv2d_transpose_forward_mt(b->act[s], in,
+                                         jvae_layer_weight(m, m->params, layer->tensor),
+                                         jvae_layer_bias(m, m->params, layer->tensor), &d,
+                                         b->scratch, m->options.threads);
+        if (s < m->stages - 1)
+            jvae_relu_forward(b->act[s], b->act[s], (size_t)n * jvae_stage_floats(layer));
+        in = b->act[s];
+    }
+}

@@ -1,0 +1,65 @@
+/*
+ * Internal: the encoder and decoder passes of the model over a batch of n
+ * images, on buffers the caller provides (the training workspace, or the
+ * per-call memory of an inference call). Nothing here allocates. The conv
+ * kernels run on options.threads threads, so scratch must be sized for that.
+ * Legend as in model/model.h.
+ */
+#ifndef JVAE_MODEL_NETWORK_H
+#define JVAE_MODEL_NETWORK_H
+
+#include "model/model.h"
+
+/* Buffers of one encoder pass. act[s] receives stage s's output after ReLU;
+ * inference may point consecutive stages at two alternating buffers. */
+typedef struct jvae_encoder_buffers {
+    float *act[JVAE_MAX_STAGES]; /* (n, c_s, h_s, w_s) */
+    float *hidden;               /* (n, Hd) */
+    float *mu, *logvar;          /* (n, Dz); unused when Dz = 0 */
+    float *alpha;                /* (n, ΣK) probabilities; unused when ΣK = 0 */
+    float *head_blocks;          /* ΣK·n: the alpha logits, variable by variable */
+    float *scratch;              /* jvae_network_scratch_floats(m, n) */
+} jvae_encoder_buffers;
+
+/* Buffers of one decoder pass; act[S − 1] receives the logits (n, C, H, W). */
+typedef struct jvae_decoder_buffers {
+    float *hidden;               /* (n, Hd) */
+    float *features;             /* (n, F) */
+    float *act[JVAE_MAX_STAGES]; /* (n, c_s, h_s, w_s) */
+    float *scratch;
+} jvae_decoder_buffers;
+
+/* images (n, C, H, W) → the encoder buffers. */
+void jvae_encoder_forward(const jvae_model *m, int n, const float *images,
+                          const jvae_encoder_buffers *b);
+/* latent (n, L) → the decoder buffers, logits last. */
+void jvae_decoder_forward(const jvae_model *m, int n, const float *latent,
+                          const jvae_decoder_buffers *b);
+
+/* The geometry of a conv stage for a batch of n. */
+jvae_conv_dims jvae_stage_dims(const jvae_conv_layer *layer, int n);
+
+/* Floats per image of a stage's output. */
+size_t jvae_stage_floats(const jvae_conv_layer *layer);
+
+/* Largest per-image activation of the encoder and of the decoder (including
+ * the F features and the Hd hidden vectors). */
+size_t jvae_encoder_max_floats(const jvae_model *m);
+size_t jvae_decoder_max_floats(const jvae_model *m);
+
+/* Scratch floats any conv kernel of the model needs for a batch of n on
+ * `threads` threads, forward or backward; 0 when the batch makes a geometry
+ * overflow (see nn's dims_init). */
+size_t jvae_network_scratch_floats(const jvae_model *m, int n, int threads);
+
+/* Bump allocator over one block: carve() hands out 16-float aligned pieces,
+ * counting only when base is NULL; overflow latches. */
+typedef struct jvae_carver {
+    float *base;
+    size_t used;
+    int overflow;
+} jvae_carver;
+
+float *jvae_carve(jvae_carver *c, size_t count, size_t times);
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * conv2d: in (N, in_c, in_h, in_w) -> out (N, out_c, out_h, out_w),
+ * weight (out_c, in_c, k_h, k_w) = a matrix (out_c, R) with R = in_c·k_h·k_w.
+ *
+ * Fast path: a group of G samples is unfolded into one column matrix
+ * col (R, G·P) (P = out_h·out_w), so each pass over the group is one GEMM:
+ *   forward   Y (out_c, G·P) = W · col, then Y moves to (G, out_c, P) with the bias;
+ *   backward  dY (out_c, G·P) from dout, dW += dY · colᵀ, dcol = Wᵀ · dY,
+ *             din += col2im(dcol).
+ * A group of one sample is channel-major already, so it skips both moves.
+ * G is as large as keeps col within a cache-sized budget (see im2col.h): the
+ * GEMM then reads col from cache right after it was written, while the small
+ * layers still get GEMMs of many samples at once. Worker threads take
+ * contiguous blocks of groups; in backward each worker past the first sums
+ * its weight gradient apart, and the partial sums are added in thread order,
+ * so a fixed thread count gives the same bits on every run.
+ * Scratch, per worker: col (R, G·P), Y or dY (out_c, G·P), and the padded copy
+ * of one input image that im2col and col2im work through; then, for backward,
+ * one (out_c, R) weight gradient per worker past the first.
+ */
+#include "nn/nn.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <string.h>
+
+#include "nn/im2col.h"
+
+/* The sizes every fast pass needs. */
+typedef struct conv_plan {
+    jvae_patch_geometry patches;
+    jvae_batch_split split;
+    int rows; /* R */
+    size_t plane, in_sample, out_sample, weight_floats;
+    size_t slice; /* scratch floats of one worker */
+} conv_plan;
+
+/* One worker's part of the scratch. */
+typedef struct conv_slice {
+    float *col;           /* (R, G·P) */
+    float *channel_major; /* (out_c, G·P) */
+    float *padded;        /* jvae_padded_floats(&patches) */
+} conv_slice;
+
+static conv_plan plan_for(const jvae_conv_dims *d, int threads)
+{
+    conv_plan p;
+    const jvae_patch_geometry g = {d->in_c, d->in_h, d->in_w, d->out_h, d->out_w,
+                                   d->k_h,  d->k_w,  d->stride, d->pad};
+    p.patches = g;
+    p.rows = d->in_c * d->k_h * d->k_w;
+    p.plane = (size_t)d->out_h * (size_t)d->out_w;
+    p.split = jvae_split_batch(d->batch, (size_t)p.rows, p.plane, threads < 1 ? 1 : threads);
+    p.in_sample = (size_t)d->in_c * d->in_h * d->in_w;
+    p.out_sample = (size_t)d->out_c * p.plane;
+    p.weight_floats = (size_t)d->out_c * (size_t)p.rows;
+    p.slice = ((size_t)p.rows + (size_t)d->out_c) * (size_t)p.split.group * p.plane +
+              jvae_padded_floats(&p.patches);
+    return p;
+}
+
+static conv_slice slice_of(const conv_plan *p, const jvae_conv_dims *d, float *scratch,
+                           int worker)
+{
+    conv_slice s;
+    const size_t columns = (size_t)p->split.group * p->plane;
+    s.col = scratch + (size_t)worker * p->slice;
+    s.channel_major = s.col + (size_t)p->rows * columns;
+    s.padded = s.channel_major + (size_t)d->out_c * columns;
+    return s;
+}
+
+size_t jvae_conv2d_scratch_floats_mt(const jvae_conv_dims *d, int threads)
+{
+    const conv_plan p = plan_for(d, threads);
+    const size_t workers = (size_t)p.split.threads;
+    return workers * p.slice + (workers - 1) * p.weight_floats;
+}
+
+size_t jvae_conv2d_scratch_floats(const jvae_conv_dims *d)
+{
+    return jvae_conv2d_scratch_floats_mt(d, 1);
+}
+
+static void forward_group(float *out, const float *in, const float *weight, const float *bias,
+                          const jvae_conv_dims *d, const conv_plan *p, const conv_slice *s,
+                          int first)
+{
+    const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
+    const int columns = count * (int)p->plane;
+    float *y = out + first * p->out_sample; /* (count, out_c, P) */
+    jvae_im2col(s->col, in + first * p->in_sample, count, &p->patches, s->padded);
+    if (count == 1) { /* one sample is already channel-major: GEMM straight into out */
+        for (int o = 0; o < d->out_c; o++)
+            for (size_t i = 0; i < p->plane; i++) y[o * p->plane + i] = bias[o];
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->out_c, columns, p->rows, 1.0f,
+                    weight, p->rows, s->col, columns, 1.0f, y, columns);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->out_c, columns, p->rows, 1.0f,
+                    weight, p->rows, s->col, columns, 0.0f, s->channel_major, columns);
+        jvae_channel_major_to_batch_bias(y, s->channel_major, bias, count, d->out_c, p->plane);
+    }
+}
+
+void jvae_conv2d_forward_mt(float *out, const float *in, const float *weight, const float *bias,
+                            const jvae_conv_dims *d, float *scratch, int threads)
+{
+    const conv_plan p = plan_for(d, threads);
+#pragma omp parallel for num_threads(p.split.threads) schedule(static) if (p.split.threads > 1)
+    for (int group = 0; group < p.split.groups; group++) {
+        const conv_slice s = slice_of(&p, d, scratch, omp_get_thread_num());
+        forward_group(out, in, weight, bias, d, &p, &s, group * p.split.group);
+    }
+}
+
+void jvae_conv2d_forward(float *out, const float *in, const float *weight, const float *bias,
+                         const jvae_conv_dims *d, float *scratch)
+{
+    jvae_conv2d_forward_mt(out, in, weight, bias, d, scratch, 1);
+}
+
+static void backward_group(float *din, float *dweight, const float *dout, const float *in,
+                           const float *weight, const jvae_conv_dims *d, const conv_plan *p,
+                           const conv_slice *s, int first)
+{
+    const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
+    const int columns = count * (int)p->plane;
+    const float *dy = dout + first * p->out_sample; /* (out_c, G·P) once rearranged */
+    if (count > 1) {
+        jvae_batch_to_channel_major(s->channel_major, dy, count, d->out_c, p->plane);
+        dy = s->channel_major;
+    }
+    jvae_im2col(s->col, in + first * p->in_sample, count, &p->patches, s->padded);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->out_c, p->rows, columns, 1.0f, dy,
+                columns, s->col, columns, 1.0f, dweight, p->rows);
+    if (din == NULL) return;
+    /* col is spent: reuse it for dcol (R, G·P). */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, columns, d->out_c, 1.0f, weight,
+                p->rows, dy, columns, 0.0f, s->col, columns);
+    jvae_col2im_add(din + first * p->in_sample, s->col, count, &p->patches, s->padded);
+}
+
+void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const float *dout,
+                             const float *in, const float *weight, const jvae_conv_dims *d,
+                             float *scratch, int threads)
+{
+    const conv_plan p = plan_for(d, threads);
+    const int workers = p.split.threads;
+    float *partials = scratch + (size_t)workers * p.slice; /* (workers − 1, out_c, R) */
+    memset(partials, 0, (size_t)(workers - 1) * p.weight_floats * sizeof *partials);
+    jvae_channel_sums_add(dbias, dout, d->batch, d->out_c, p.plane);
+#pragma omp parallel for num_threads(workers) schedule(static) if (workers > 1)
+    for (int group = 0; group < p.split.groups; group++) {
+        const int worker = omp_get_thread_num();
+        const conv_slice s = slice_of(&p, d, scratch, worker);
+        float *dw = worker == 0 ? dweight : partials + (size_t)(worker - 1) * p.weight_floats;
+        backward_group(din, dw, dout, in, weight, d, &p, &s, group * p.split.group);
+    }
+    for (int worker = 1; worker < workers; worker++) {
+        const float *partial = partials + (size_t)(worker - 1) * p.weight_floats;
+        for (size_t i = 0; i < p.weight_floats; i++) dweight[i] += partial[i];
+    }
+}
+
+void jvae_conv2d_backward(float *din, float *dweight, float *dbias, const float *dout,
+                          const float *in, const float *weight, const jvae_conv_dims *d,
+                          float *scratch)
+{
+    jvae_conv2d_backward_mt(din, dweight, dbias, dout, in, weight, d, scratch, 1);
+}
+
+/* ---- naive twins: direct loops in the gather form, summed in double ---- */
+
+void jvae_conv2d_forward_ref(float *out, const float *in, const float *weight, const float *bias,
+                             const jvae_conv_dims *d)
+{
+    for (int n = 0; n < d->batch; n++)
+        for (int o = 0; o < d->out_c; o++)
+            for (int y = 0; y < d->out_h; y++)
+                for (int x = 0; x < d->out_w; x++) {
+                    double sum = bias[o];
+                    for (int c = 0; c < d->in_c; c++)
+                        for (int ki = 0; ki < d->k_h; ki++) {
+                            const int iy = y * d->stride - d->pad + ki;
+                            if (iy < 0 || iy >= d->in_h) continue;
+                            for (int kj = 0; kj < d->k_w; kj++) {
+                                const int ix = x * d->stride - d->pad + kj;
+                                if (ix < 0 || ix >= d->in_w) continue;
+                                sum += (double)in[(((size_t)n * d->in_c + c) * d->in_h + iy) *
+                                                      d->in_w + ix] *
+                                       weight[(((size_t)o * d->in_c + c) * d->k_h + ki) * d->k_w +
+                                              kj];
+                            }
+                        }
+                    out[(((size_t)n * d->out_c + o) * d->out_h + y) * d->out_w + x] = (float)sum;
+                }
+}
+
+/* Output position along one axis that tap k of input position i belongs to,
+ * or -1 when no output position reads i through tap k. */
+static int output_of_tap(int i, int k, int stride, int pad, int out_size)
+{
+    const int t = i + pad - k;
+    if (t < 0 || t % stride != 0 || t / stride >= out_size) return -1;
+    return t / stride;
+}
+
+void jvae_conv2d_backward_ref(float *din, float *dweight, float *dbias, const float *dout,
+                              const float *in, const float *weight, const jvae_conv_dims *d)
+{
+    for (int o = 0; o < d->out_c; o++) {
+        double sum = 0.0;
+        for (int n = 0; n < d->batch; n++)
+            for (size_t p = 0; p < (size_t)d->out_h * d->out_w; p++)
+                sum += dout[((size_t)n * d->out_c + o) * d->out_h * d->out_w + p];
+        dbias[o] += (float)sum;
+    }
+    for (int o = 0; o < d->out_c; o++)
+        for (int c = 0; c < d->in_c; c++)
+            for (int ki = 0; ki < d->k_h; ki++)
+                for (int kj = 0; kj < d->k_w; kj++) {
+                    double sum = 0.0;
+                    for (int n = 0; n < d->batch; n++)
+                        for (int y = 0; y < d->out_h; y++) {
+                            const int iy = y * d->stride - d->pad + ki;
+                            if (iy < 0 || iy >= d->in_h) continue;
+                            for (int x = 0; x < d->out_w; x++) {
+                                const int ix = x * d->stride - d->pad + kj;
+                                if (ix < 0 || ix >= d->in_w) continue;
+                                sum += (double)dout[(((size_t)n * d->out_c + o) * d->out_h + y) *
+                                                        d->out_w + x] *
+                                       in[(((size_t)n * d->in_c + c) * d->in_h + iy) * d->in_w +
+                                          ix];
+                            }
+                        }
+                    dweight[(((size_t)o * d->in_c + c) * d->k_h + ki) * d->k_w + kj] += (float)sum;
+                }
+    if (din == NULL) return;
+    for (int n = 0; n < d->batch; n++)
+        for (int c = 0; c < d->in_c; c++)
+            for (int iy = 0; iy < d->in_h; iy++)
+                for (int ix = 0; ix < d->in_w; ix++) {
+                    double sum = 0.0;
+                    for (int ki = 0; ki < d->k_h; ki++) {
+                        const int y = output_of_tap(iy, ki, d->stride, d->pad, d->out_h);
+                        if (y < 0) continue;
+                        for (int kj = 0; kj < d->k_w; kj++) {
+                            const int x = output_of_tap(ix, kj, d->stride, d->pad, d->out_w);
+                            if (x < 0) continue;
+                            for (int o = 0; o < d->out_c; o++)
+                                sum += (double)dout[(((size_t)n * d->out_c + o) * d->out_h + y) *
+                                                        d->out_w + x] *
+                                       weight[(((size_t)o * d->in_c + c) * d->k_h + ki) * d->k_w +
+                                              kj];
+                        }
+                    }
+                    din[(((size_t)n * d->in_c + c) * d->in_h + iy) * d->in_w + ix] += (float)sum;
+                }
+}

@@ -1,0 +1,268 @@
+/*
+ * conv2d_transpose: in (N, in_c, in_h, in_w) -> out (N, out_c, out_h, out_w),
+ * weight (in_c, out_c, k_h, k_w) = a matrix (in_c, Q) with Q = out_c·k_h·k_w.
+ *
+ * It is the adjoint of conv2d's input gradient: every input pixel scatters
+ * a weighted kernel into the output. A group of G samples, moved channel-major
+ * as X (in_c, G·P) (P = in_h·in_w), makes each pass one GEMM:
+ *   forward   col (Q, G·P) = Wᵀ · X, out = bias + col2im(col);
+ *   backward  col = im2col(dout), dW += X · colᵀ, dX = W · col, din += dX in (G, in_c, P).
+ * G is as large as keeps col within a cache-sized budget (see im2col.h); a
+ * group of one sample is channel-major already and skips the moves. Worker
+ * threads share the groups as in conv2d.c, with the same per-worker weight
+ * gradients summed in thread order.
+ * Scratch, per worker: col (Q, G·P), X or dX (in_c, G·P), and the padded copy
+ * of one output image that im2col and col2im work through; then, for
+ * backward, one (in_c, Q) weight gradient per worker past the first.
+ */
+#include "nn/nn.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <string.h>
+
+#include "nn/im2col.h"
+
+/* The sizes every fast pass needs. */
+typedef struct transpose_plan {
+    jvae_patch_geometry patches; /* the output seen through the grid of input positions */
+    jvae_batch_split split;
+    int rows; /* Q */
+    size_t in_plane, out_plane, in_sample, out_sample, weight_floats;
+    size_t slice; /* scratch floats of one worker */
+} transpose_plan;
+
+/* One worker's part of the scratch. */
+typedef struct transpose_slice {
+    float *col;           /* (Q, G·P) */
+    float *channel_major; /* (in_c, G·P) */
+    float *padded;        /* jvae_padded_floats(&patches) */
+} transpose_slice;
+
+static transpose_plan plan_for(const jvae_conv_dims *d, int threads)
+{
+    transpose_plan p;
+    const jvae_patch_geometry g = {d->out_c, d->out_h, d->out_w, d->in_h, d->in_w,
+                                   d->k_h,   d->k_w,   d->stride, d->pad};
+    p.patches = g;
+    p.rows = d->out_c * d->k_h * d->k_w;
+    p.in_plane = (size_t)d->in_h * (size_t)d->in_w;
+    p.out_plane = (size_t)d->out_h * (size_t)d->out_w;
+    p.split = jvae_split_batch(d->batch, (size_t)p.rows, p.in_plane, threads < 1 ? 1 : threads);
+    p.in_sample = (size_t)d->in_c * p.in_plane;
+    p.out_sample = (size_t)d->out_c * p.out_plane;
+    p.weight_floats = (size_t)d->in_c * (size_t)p.rows;
+    p.slice = ((size_t)p.rows + (size_t)d->in_c) * (size_t)p.split.group * p.in_plane +
+              jvae_padded_floats(&p.patches);
+    return p;
+}
+
+static transpose_slice slice_of(const transpose_plan *p, const jvae_conv_dims *d, float *scratch,
+                                int worker)
+{
+    transpose_slice s;
+    const size_t columns = (size_t)p->split.group * p->in_plane;
+    s.col = scratch + (size_t)worker * p->slice;
+    s.channel_major = s.col + (size_t)p->rows * columns;
+    s.padded = s.channel_major + (size_t)d->in_c * columns;
+    return s;
+}
+
+size_t jvae_conv2d_transpose_scratch_floats_mt(const jvae_conv_dims *d, int threads)
+{
+    const transpose_plan p = plan_for(d, threads);
+    const size_t workers = (size_t)p.split.threads;
+    return workers * p.slice + (workers - 1) * p.weight_floats;
+}
+
+size_t jvae_conv2d_transpose_scratch_floats(const jvae_conv_dims *d)
+{
+    return jvae_conv2d_transpose_scratch_floats_mt(d, 1);
+}
+
+static void forward_group(float *out, const float *in, const float *weight, const float *bias,
+                          const jvae_conv_dims *d, const transpose_plan *p,
+                          const transpose_slice *s, int first)
+{
+    const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
+    const int columns = count * (int)p->in_plane;
+    float *y = out + first * p->out_sample; /* (count, out_c, out_h·out_w) */
+    for (int n = 0; n < count; n++)
+        for (int o = 0; o < d->out_c; o++) {
+            float *plane = y + n * p->out_sample + (size_t)o * p->out_plane;
+            for (size_t i = 0; i < p->out_plane; i++) plane[i] = bias[o];
+        }
+    const float *x = in + first * p->in_sample; /* (in_c, G·P) once rearranged */
+    if (count > 1) {
+        jvae_batch_to_channel_major(s->channel_major, x, count, d->in_c, p->in_plane);
+        x = s->channel_major;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, columns, d->in_c, 1.0f, weight,
+                p->rows, x, columns, 0.0f, s->col, columns);
+    jvae_col2im_add(y, s->col, count, &p->patches, s->padded);
+}
+
+void jvae_conv2d_transpose_forward_mt(float *out, const float *in, const float *weight,
+                                      const float *bias, const jvae_conv_dims *d, float *scratch,
+                                      int threads)
+{
+    const transpose_plan p = plan_for(d, threads);
+#pragma omp parallel for num_threads(p.split.threads) schedule(static) if (p.split.threads > 1)
+    for (int group = 0; group < p.split.groups; group++) {
+        const transpose_slice s = slice_of(&p, d, scratch, omp_get_thread_num());
+        forward_group(out, in, weight, bias, d, &p, &s, group * p.split.group);
+    }
+}
+
+void jvae_conv2d_transpose_forward(float *out, const float *in, const float *weight,
+                                   const float *bias, const jvae_conv_dims *d, float *scratch)
+{
+    jvae_conv2d_transpose_forward_mt(out, in, weight, bias, d, scratch, 1);
+}
+
+static void backward_group(float *din, float *dweight, const float *dout, const float *in,
+                           const float *weight, const jvae_conv_dims *d, const transpose_plan *p,
+                           const transpose_slice *s, int first)
+{
+    const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
+    const int columns = count * (int)p->in_plane;
+    const float *x = in + first * p->in_sample;
+    if (count > 1) {
+        jvae_batch_to_channel_major(s->channel_major, x, count, d->in_c, p->in_plane);
+        x = s->channel_major;
+    }
+    jvae_im2col(s->col, dout + first * p->out_sample, count, &p->patches, s->padded);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->in_c, p->rows, columns, 1.0f, x,
+                columns, s->col, columns, 1.0f, dweight, p->rows);
+    if (din == NULL) return;
+    if (count == 1) { /* one sample is channel-major: accumulate straight into din */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->in_c, columns, p->rows, 1.0f,
+                    weight, p->rows, s->col, columns, 1.0f, din + first * p->in_sample, columns);
+    } else { /* x is spent: reuse its buffer for dX (in_c, G·P) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->in_c, columns, p->rows, 1.0f,
+                    weight, p->rows, s->col, columns, 0.0f, s->channel_major, columns);
+        jvae_channel_major_to_batch_add(din + first * p->in_sample, s->channel_major, count,
+                                        d->in_c, p->in_plane);
+    }
+}
+
+void jvae_conv2d_transpose_backward_mt(float *din, float *dweight, float *dbias,
+                                       const float *dout, const float *in, const float *weight,
+                                       const jvae_conv_dims *d, float *scratch, int threads)
+{
+    const transpose_plan p = plan_for(d, threads);
+    const int workers = p.split.threads;
+    float *partials = scratch + (size_t)workers * p.slice; /* (workers − 1, in_c, Q) */
+    memset(partials, 0, (size_t)(workers - 1) * p.weight_floats * sizeof *partials);
+    jvae_channel_sums_add(dbias, dout, d->batch, d->out_c, p.out_plane);
+#pragma omp parallel for num_threads(workers) schedule(static) if (workers > 1)
+    for (int group = 0; group < p.split.groups; group++) {
+        const int worker = omp_get_thread_num();
+        const transpose_slice s = slice_of(&p, d, scratch, worker);
+        float *dw = worker == 0 ? dweight : partials + (size_t)(worker - 1) * p.weight_floats;
+        backward_group(din, dw, dout, in, weight, d, &p, &s, group * p.split.group);
+    }
+    for (int worker = 1; worker < workers; worker++) {
+        const float *partial = partials + (size_t)(worker - 1) * p.weight_floats;
+        for (size_t i = 0; i < p.weight_floats; i++) dweight[i] += partial[i];
+    }
+}
+
+void jvae_conv2d_transpose_backward(float *din, float *dweight, float *dbias, const float *dout,
+                                    const float *in, const float *weight,
+                                    const jvae_conv_dims *d, float *scratch)
+{
+    jvae_conv2d_transpose_backward_mt(din, dweight, dbias, dout, in, weight, d, scratch, 1);
+}
+
+/* ---- naive twins: direct loops in the gather form, summed in double ---- */
+
+/* Input position along one axis whose tap k lands on output position o, or
+ * -1 when none does. */
+static int input_of_tap(int o, int k, int stride, int pad, int in_size)
+{
+    const int t = o + pad - k;
+    if (t < 0 || t % stride != 0 || t / stride >= in_size) return -1;
+    return t / stride;
+}
+
+void jvae_conv2d_transpose_forward_ref(float *out, const float *in, const float *weight,
+                                       const float *bias, const jvae_conv_dims *d)
+{
+    for (int n = 0; n < d->batch; n++)
+        for (int o = 0; o < d->out_c; o++)
+            for (int oy = 0; oy < d->out_h; oy++)
+                for (int ox = 0; ox < d->out_w; ox++) {
+                    double sum = bias[o];
+                    for (int ki = 0; ki < d->k_h; ki++) {
+                        const int y = input_of_tap(oy, ki, d->stride, d->pad, d->in_h);
+                        if (y < 0) continue;
+                        for (int kj = 0; kj < d->k_w; kj++) {
+                            const int x = input_of_tap(ox, kj, d->stride, d->pad, d->in_w);
+                            if (x < 0) continue;
+                            for (int c = 0; c < d->in_c; c++)
+                                sum += (double)in[(((size_t)n * d->in_c + c) * d->in_h + y) *
+                                                      d->in_w + x] *
+                                       weight[(((size_t)c * d->out_c + o) * d->k_h + ki) * d->k_w +
+                                              kj];
+                        }
+                    }
+                    out[(((size_t)n * d->out_c + o) * d->out_h + oy) * d->out_w + ox] =
+                        (float)sum;
+                }
+}
+
+void jvae_conv2d_transpose_backward_ref(float *din, float *dweight, float *dbias,
+                                        const float *dout, const float *in, const float *weight,
+                                        const jvae_conv_dims *d)
+{
+    for (int o = 0; o < d->out_c; o++) {
+        double sum = 0.0;
+        for (int n = 0; n < d->batch; n++)
+            for (size_t p = 0; p < (size_t)d->out_h * d->out_w; p++)
+                sum += dout[((size_t)n * d->out_c + o) * d->out_h * d->out_w + p];
+        dbias[o] += (float)sum;
+    }
+    for (int c = 0; c < d->in_c; c++)
+        for (int o = 0; o < d->out_c; o++)
+            for (int ki = 0; ki < d->k_h; ki++)
+                for (int kj = 0; kj < d->k_w; kj++) {
+                    double sum = 0.0;
+                    for (int n = 0; n < d->batch; n++)
+                        for (int y = 0; y < d->in_h; y++) {
+                            const int oy = y * d->stride - d->pad + ki;
+                            if (oy < 0 || oy >= d->out_h) continue;
+                            for (int x = 0; x < d->in_w; x++) {
+                                const int ox = x * d->stride - d->pad + kj;
+                                if (ox < 0 || ox >= d->out_w) continue;
+                                sum += (double)in[(((size_t)n * d->in_c + c) * d->in_h + y) *
+                                                      d->in_w + x] *
+                                       dout[(((size_t)n * d->out_c + o) * d->out_h + oy) *
+                                                d->out_w + ox];
+                            }
+                        }
+                    dweight[(((size_t)c * d->out_c + o) * d->k_h + ki) * d->k_w + kj] +=
+                        (float)sum;
+                }
+    if (din == NULL) return;
+    for (int n = 0; n < d->batch; n++)
+        for (int c = 0; c < d->in_c; c++)
+            for (int y = 0; y < d->in_h; y++)
+                for (int x = 0; x < d->in_w; x++) {
+                    double sum = 0.0;
+                    for (int o = 0; o < d->out_c; o++)
+                        for (int ki = 0; ki < d->k_h; ki++) {
+                            const int oy = y * d->stride - d->pad + ki;
+                            if (oy < 0 || oy >= d->out_h) continue;
+                            for (int kj = 0; kj < d->k_w; kj++) {
+                                const int ox = x * d->stride - d->pad + kj;
+                                if (ox < 0 || ox >= d->out_w) continue;
+                                sum += (double)dout[(((size_t)n * d->out_c + o) * d->out_h + oy) *
+                                                        d->out_w + ox] *
+                                       weight[(((size_t)c * d->out_c + o) * d->k_h + ki) * d->k_w +
+                                              kj];
+                            }
+                        }
+                    din[(((size_t)n * d->in_c + c) * d->in_h + y) * d->in_w + x] += (float)sum;
+                }
+}

@@ -1,0 +1,72 @@
+/*
+ * Internal to lib/nn: the GEMM layouts of the fast convolution kernels.
+ *
+ * A patch geometry describes `count` images (count, C, H, W) seen through a
+ * grid of (grid_h, grid_w) kernel positions: position (gy, gx) covers image
+ * rows gy·stride − pad + ki (0 ≤ ki < k_h) and columns gx·stride − pad + kj.
+ * conv2d reads its input this way (grid = output); conv2d_transpose writes
+ * its output this way (grid = input), which is why both share one unfolding.
+ *
+ * The column matrix of `count` images is (C·k_h·k_w, count·grid_h·grid_w),
+ * row-major: row (c, ki, kj), column (n, gy, gx). Taps outside the image are
+ * zero in im2col and dropped by col2im, so col2im is exactly im2col's adjoint.
+ *
+ * Both go through a padded copy of one image at a time whose columns are
+ * split by phase (column mod stride): (C, H + 2·pad, stride, ⌈(W + 2·pad)/stride⌉).
+ * Every kernel tap then reads or writes a contiguous run of grid_w values,
+ * with no bounds test, however large the stride.
+ */
+#ifndef JVAE_NN_IM2COL_H
+#define JVAE_NN_IM2COL_H
+
+#include <stddef.h>
+
+typedef struct jvae_patch_geometry {
+    int channels, height, width; /* of each image */
+    int grid_h, grid_w;          /* kernel positions */
+    int k_h, k_w, stride, pad;
+} jvae_patch_geometry;
+
+/* Floats of the padded, phase-split work copy of one image (see above). */
+size_t jvae_padded_floats(const jvae_patch_geometry *g);
+
+/* col (C·k_h·k_w, count·grid_h·grid_w) = unfolded images (count, C, H, W);
+ * padded: jvae_padded_floats(g) floats of work memory. */
+void jvae_im2col(float *col, const float *images, int count, const jvae_patch_geometry *g,
+                 float *padded);
+
+/* images (count, C, H, W) += folded col (C·k_h·k_w, count·grid_h·grid_w);
+ * padded: jvae_padded_floats(g) floats of work memory. */
+void jvae_col2im_add(float *images, const float *col, int count, const jvae_patch_geometry *g,
+                     float *padded);
+
+/* dst (channels, count·plane) = src (count, channels, plane): the batch moves
+ * inside the channel so that one GEMM spans every image. */
+void jvae_batch_to_channel_major(float *dst, const float *src, int count, int channels,
+                                 size_t plane);
+
+/* dst (count, channels, plane) = src (channels, count·plane) + bias[channel]. */
+void jvae_channel_major_to_batch_bias(float *dst, const float *src, const float *bias, int count,
+                                      int channels, size_t plane);
+
+/* dst (count, channels, plane) += src (channels, count·plane). */
+void jvae_channel_major_to_batch_add(float *dst, const float *src, int count, int channels,
+                                     size_t plane);
+
+/* dbias[c] += Σ over images and plane of grad (count, channels, plane),
+ * summed in double so that large batches lose no low bits. */
+void jvae_channel_sums_add(float *dbias, const float *grad, int count, int channels, size_t plane);
+
+/* How a fast conv kernel splits its batch: groups of `group` samples (the
+ * last one may be smaller) handed out to `threads` workers in contiguous
+ * blocks. A group is as large as keeps one column matrix of rows × (G·plane)
+ * floats within a budget that stays in cache, so that the GEMM reads what
+ * im2col just wrote, but no larger than an even share of the batch per
+ * worker; threads never exceeds groups. */
+typedef struct jvae_batch_split {
+    int group, groups, threads;
+} jvae_batch_split;
+
+jvae_batch_split jvae_split_batch(int batch, size_t rows, size_t plane, int threads);
+
+#endif

@@ -1,0 +1,220 @@
+/* Adam and SGD with momentum over the model's parameter block.
+ *
+ * Both follow torch.optim's single-tensor code path (PyTorch 1.13), operation by
+ * operation, in float: the scalar coefficients (1 − β, bias corrections, step
+ * size) are computed in double, like PyTorch's Python floats, and rounded to
+ * float once before the element-wise update, like PyTorch's wrapped scalars.
+ *
+ * Adam, for each element, step t (t = 1 on the first update):
+ *   g  = grad + wd·p                       (only when wd != 0)
+ *   m  = m·β1;  m = m + (1 − β1)·g
+ *   v  = v·β2;  v = v + ((1 − β2)·g)·g
+ *   denom = sqrt(v) / sqrt(1 − β2^t) + ε
+ *   p  = p + (−lr / (1 − β1^t))·m / denom
+ * SGD (dampening 0, no Nesterov):
+ *   g  = grad + wd·p                       (only when wd != 0)
+ *   b  = g on the first step, else b·μ + g (only when μ != 0; otherwise b = g)
+ *   p  = p + (−lr)·b
+ * Results agree with PyTorch to float rounding; they are not always bit-equal,
+ * because PyTorch's vectorised kernels use fused multiply-add on AVX2 hosts. */
+#include "train/optimizer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "model/model.h"
+
+jvae_status jvae_optimizer_options_init(jvae_optimizer_options *options)
+{
+    JVAE_CHECK_NOT_NULL(options, "jvae_optimizer_options_init");
+    memset(options, 0, sizeof *options);
+    options->version = JVAE_OPTIMIZER_OPTIONS_VERSION;
+    options->kind = JVAE_OPTIMIZER_ADAM;
+    options->learning_rate = 5e-4f;
+    options->beta1 = 0.9f;
+    options->beta2 = 0.999f;
+    options->epsilon = 1e-8f;
+    options->weight_decay = 0.0f;
+    options->momentum = 0.9f;
+    return JVAE_OK;
+}
+
+static jvae_status check_learning_rate(const char *fn, float lr)
+{
+    if (!isfinite(lr) || lr < 0.0f)
+        return jvae_fail(JVAE_ERR_INVALID_ARGUMENT,
+                         "%s: learning_rate must be finite and >= 0, got %g", fn, (double)lr);
+    return JVAE_OK;
+}
+
+/* The same bounds as torch.optim, plus finiteness. */
+jvae_status jvae_optimizer_check_options(const char *fn, const jvae_optimizer_options *o)
+{
+    JVAE_CHECK_NOT_NULL(o, fn);
+    if (o->version != JVAE_OPTIMIZER_OPTIONS_VERSION)
+        return jvae_fail(JVAE_ERR_VERSION,
+                         "%s: options version %u is not supported (this library knows %u)", fn,
+                         o->version, (unsigned)JVAE_OPTIMIZER_OPTIONS_VERSION);
+    if (o->kind != JVAE_OPTIMIZER_ADAM && o->kind != JVAE_OPTIMIZER_SGD)
+        return jvae_fail(JVAE_ERR_INVALID_ARGUMENT, "%s: unknown optimizer kind %d", fn,
+                         (int)o->kind);
+    jvae_status st = check_learning_rate(fn, o->learning_rate);
+    if (st) return st;
+    if (!isfinite(o->weight_decay) || o->weight_decay < 0.0f)
+        return jvae_fail(JVAE_ERR_INVALID_ARGUMENT,
+                         "%s: weight_decay must be finite and >= 0, got %g", fn,
+                         (double)o->weight_decay);
+    if (o->kind == JVAE_OPTIMIZER_ADAM) {
+        if (!(o->beta1 >= 0.0f && o->beta1 < 1.0f))
+            return jvae_fail(JVAE_ERR_INVALID_ARGUMENT, "%s: beta1 must be in [0, 1), got %g",
+                             fn, (double)o->beta1);
+        if (!(o->beta2 >= 0.0f && o->beta2 < 1.0f))
+            return jvae_fail(JVAE_ERR_INVALID_ARGUMENT, "%s: beta2 must be in [0, 1), got %g",
+                             fn, (double)o->beta2);
+        if (!isfinite(o->epsilon) || o->epsilon < 0.0f)
+            return jvae_fail(JVAE_ERR_INVALID_ARGUMENT,
+                             "%s: epsilon must be finite and >= 0, got %g", fn,
+                             (double)o->epsilon);
+    } else if (!isfinite(o->momentum) || o->momentum < 0.0f) {
+        return jvae_fail(JVAE_ERR_INVALID_ARGUMENT, "%s: momentum must be finite and >= 0, got %g",
+                         fn, (double)o->momentum);
+    }
+    return JVAE_OK;
+}
+
+/* calloc checks count · size for overflow itself. */
+static float *alloc_moment(int64_t count)
+{
+    return calloc((size_t)count, sizeof(float));
+}
+
+jvae_status jvae_optimizer_create(jvae_optimizer **out, jvae_model *model,
+                                  const jvae_optimizer_options *options)
+{
+    static const char fn[] = "jvae_optimizer_create";
+    JVAE_CHECK_NOT_NULL(out, fn);
+    *out = NULL;
+    JVAE_CHECK_NOT_NULL(model, fn);
+    jvae_status st = jvae_optimizer_check_options(fn, options);
+    if (st) return st;
+    if (model->param_count < 1 || model->params == NULL || model->grads == NULL)
+        return jvae_fail(JVAE_ERR_INVALID_ARGUMENT, "%s: the model has no parameter block", fn);
+
+    jvae_optimizer *opt = calloc(1, sizeof *opt);
+    if (opt == NULL) return jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate", fn);
+    opt->options = *options;
+    opt->model = model;
+    opt->param_count = model->param_count;
+    int needs_first = options->kind == JVAE_OPTIMIZER_ADAM || options->momentum != 0.0f;
+    int needs_second = options->kind == JVAE_OPTIMIZER_ADAM;
+    if ((needs_first && (opt->first = alloc_moment(opt->param_count)) == NULL) ||
+        (needs_second && (opt->second = alloc_moment(opt->param_count)) == NULL)) {
+        jvae_optimizer_free(opt);
+        return jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate moments of %lld floats",
+                         fn, (long long)model->param_count);
+    }
+    *out = opt;
+    return JVAE_OK;
+}
+
+void jvae_optimizer_free(jvae_optimizer *optimizer)
+{
+    if (optimizer == NULL) return;
+    free(optimizer->first);
+    free(optimizer->second);
+    free(optimizer);
+}
+
+jvae_status jvae_optimizer_get_options(const jvae_optimizer *optimizer,
+                                       jvae_optimizer_options *out)
+{
+    JVAE_CHECK_NOT_NULL(optimizer, "jvae_optimizer_get_options");
+    JVAE_CHECK_NOT_NULL(out, "jvae_optimizer_get_options");
+    *out = optimizer->options;
+    return JVAE_OK;
+}
+
+jvae_status jvae_optimizer_set_learning_rate(jvae_optimizer *optimizer, float lr)
+{
+    static const char fn[] = "jvae_optimizer_set_learning_rate";
+    JVAE_CHECK_NOT_NULL(optimizer, fn);
+    jvae_status st = check_learning_rate(fn, lr);
+    if (st) return st;
+    optimizer->options.learning_rate = lr;
+    return JVAE_OK;
+}
+
+int64_t jvae_optimizer_step_count(const jvae_optimizer *optimizer)
+{
+    return optimizer == NULL ? 0 : optimizer->step_count;
+}
+
+static void adam_update(jvae_optimizer *opt, float *params, const float *grads, int64_t step)
+{
+    const jvae_optimizer_options *o = &opt->options;
+    const double beta1 = o->beta1, beta2 = o->beta2;
+    const float beta1_f = o->beta1, beta2_f = o->beta2;
+    const float one_minus_beta1 = (float)(1.0 - beta1);
+    const float one_minus_beta2 = (float)(1.0 - beta2);
+    const double bias_correction1 = 1.0 - pow(beta1, (double)step);
+    const double bias_correction2 = 1.0 - pow(beta2, (double)step);
+    const float neg_step_size = (float)(-((double)o->learning_rate / bias_correction1));
+    const float bias_correction2_sqrt = (float)sqrt(bias_correction2);
+    const float eps = o->epsilon, wd = o->weight_decay;
+    float *m = opt->first, *v = opt->second;
+    for (int64_t i = 0; i < opt->param_count; i++) {
+        float g = grads[i];
+        if (wd != 0.0f) g = g + wd * params[i];
+        float mi = m[i] * beta1_f;
+        mi = mi + one_minus_beta1 * g;
+        float vi = v[i] * beta2_f;
+        vi = vi + (one_minus_beta2 * g) * g;
+        float denom = sqrtf(vi) / bias_correction2_sqrt + eps;
+        params[i] = params[i] + (neg_step_size * mi) / denom;
+        m[i] = mi;
+        v[i] = vi;
+    }
+}
+
+static void sgd_update(jvae_optimizer *opt, float *params, const float *grads)
+{
+    const jvae_optimizer_options *o = &opt->options;
+    const float neg_lr = (float)(-(double)o->learning_rate);
+    const float wd = o->weight_decay, momentum = o->momentum;
+    float *buf = opt->first;
+    const int first_step = opt->step_count == 0;
+    for (int64_t i = 0; i < opt->param_count; i++) {
+        float g = grads[i];
+        if (wd != 0.0f) g = g + wd * params[i];
+        if (buf != NULL) {
+            /* torch clones the gradient on the first step rather than
+             * scaling a zero buffer. */
+            buf[i] = first_step ? g : buf[i] * momentum + g;
+            g = buf[i];
+        }
+        params[i] = params[i] + neg_lr * g;
+    }
+}
+
+jvae_status jvae_optimizer_step(jvae_optimizer *optimizer)
+{
+    static const char fn[] = "jvae_optimizer_step";
+    JVAE_CHECK_NOT_NULL(optimizer, fn);
+    jvae_model *model = optimizer->model;
+    const float *grads = model->grads;
+    for (int64_t i = 0; i < optimizer->param_count; i++)
+        if (!isfinite(grads[i]))
+            return jvae_fail(JVAE_ERR_NUMERIC,
+                             "%s: gradient %lld is %g; no parameter was updated", fn,
+                             (long long)i, (double)grads[i]);
+    if (optimizer->step_count == INT64_MAX)
+        return jvae_fail(JVAE_ERR_OVERFLOW, "%s: step counter is exhausted", fn);
+    if (optimizer->options.kind == JVAE_OPTIMIZER_ADAM)
+        adam_update(optimizer, model->params, grads, optimizer->step_count + 1);
+    else
+        sgd_update(optimizer, model->params, grads);
+    optimizer->step_count++;
+    return JVAE_OK;
+}

@@ -1,0 +1,129 @@
+/* Binary cross-entropy from logits (lib/nn/bce.c): the gradient against finite
+ * differences, the value against the naive formula, and stability at |x| = 100. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcheck.h"
+#include "nn/nn.h"
+#include "test_util.h"
+
+#define IMAGES 3
+#define PIXELS 20
+#define COUNT (IMAGES * PIXELS)
+
+typedef struct bce_case {
+    float logits[COUNT], targets[COUNT];
+} bce_case;
+
+static double bce_loss(void *payload)
+{
+    const bce_case *c = payload;
+    return jvae_bce_logits_forward(NULL, c->logits, c->targets, IMAGES, PIXELS);
+}
+
+/* The loss is computed in double from float logits, so only the central
+ * difference's truncation matters: h²/6·|softplus'''| ≤ 1e-4/6·0.1 ≈ 2e-6 with
+ * h = 0.01. The analytic σ(x) − t is float (a few ulps of 1). abs 2e-5 + rel
+ * 1e-4 covers both tenfold; a sign or scale error errs by O(0.1). Targets
+ * include soft values, not only 0 and 1. */
+static void test_gradient(void **state)
+{
+    (void)state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 21);
+    bce_case c;
+    test_fill_uniform(&rng, c.logits, COUNT, -6.0f, 6.0f);
+    test_fill_uniform(&rng, c.targets, COUNT, 0.0f, 1.0f);
+    for (int i = 0; i < COUNT; i += 3) c.targets[i] = (float)(i % 2); /* some hard targets */
+    float grad[COUNT] = {0};
+    jvae_bce_logits_backward(grad, c.logits, c.targets, COUNT, 1.0f);
+    const gradcheck_options options = {.step = 0.01, .abs_tol = 2e-5, .rel_tol = 1e-4};
+    gradcheck_assert("bce logits", c.logits, COUNT, grad, bce_loss, &c, &options);
+}
+
+/* Backward scales and accumulates: dlogits += scale·(σ(x) − t), exactly the
+ * float arithmetic of one multiply-add per value (2 ulps: rel 1e-6). */
+static void test_backward_scale_accumulates(void **state)
+{
+    (void)state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 22);
+    bce_case c;
+    test_fill_uniform(&rng, c.logits, COUNT, -4.0f, 4.0f);
+    test_fill_uniform(&rng, c.targets, COUNT, 0.0f, 1.0f);
+    float start[COUNT], grad[COUNT], unit[COUNT] = {0}, expected[COUNT];
+    test_fill_uniform(&rng, start, COUNT, -1.0f, 1.0f);
+    memcpy(grad, start, sizeof grad);
+    jvae_bce_logits_backward(unit, c.logits, c.targets, COUNT, 1.0f);
+    jvae_bce_logits_backward(grad, c.logits, c.targets, COUNT, 0.25f);
+    for (int i = 0; i < COUNT; i++) expected[i] = start[i] + 0.25f * unit[i];
+    gradcheck_assert_close("bce scaled", grad, expected, COUNT, 1e-7, 1e-6);
+}
+
+/* On moderate logits the naive −[t·log σ + (1 − t)·log(1 − σ)] in double is
+ * accurate to ~1e-15 relative, like the stable form: per-image sums are
+ * returned as float (rel 1e-6), the total in double (rel 1e-12). */
+static void test_value_matches_naive_formula(void **state)
+{
+    (void)state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 23);
+    bce_case c;
+    test_fill_uniform(&rng, c.logits, COUNT, -5.0f, 5.0f);
+    test_fill_uniform(&rng, c.targets, COUNT, 0.0f, 1.0f);
+    float per_image[IMAGES];
+    const double total = jvae_bce_logits_forward(per_image, c.logits, c.targets, IMAGES, PIXELS);
+    double expected_total = 0.0;
+    for (int i = 0; i < IMAGES; i++) {
+        double expected = 0.0;
+        for (int p = 0; p < PIXELS; p++) {
+            const double x = c.logits[i * PIXELS + p], t = c.targets[i * PIXELS + p];
+            const double s = 1.0 / (1.0 + exp(-x));
+            expected -= t * log(s) + (1.0 - t) * log(1.0 - s);
+        }
+        assert_true(fabs(per_image[i] - expected) <= 1e-6 * expected);
+        expected_total += expected;
+    }
+    assert_true(fabs(total - expected_total) <= 1e-12 * expected_total);
+    /* per_image may be NULL. */
+    assert_true(jvae_bce_logits_forward(NULL, c.logits, c.targets, IMAGES, PIXELS) == total);
+}
+
+/* At |x| = 100 the naive form takes log 0 even in double (σ(100) rounds to 1),
+ * giving Inf or NaN; the stable form is finite and exact: 100·(1 − t) for
+ * x = 100 and 100·t for x = −100, plus log1p(e^−100) ≈ 4e-44. */
+static void test_stable_at_large_logits(void **state)
+{
+    (void)state;
+    const float logits[6] = {100.0f, 100.0f, -100.0f, -100.0f, 100.0f, -1000.0f};
+    const float targets[6] = {1.0f, 0.0f, 0.0f, 1.0f, 0.5f, 0.25f};
+    const double expected[6] = {0.0, 100.0, 0.0, 100.0, 50.0, 250.0};
+    float per_image[6];
+    const double total = jvae_bce_logits_forward(per_image, logits, targets, 6, 1);
+    double expected_total = 0.0;
+    for (int i = 0; i < 6; i++) {
+        assert_true(isfinite(per_image[i]));
+        assert_true(fabs(per_image[i] - expected[i]) <= 1e-6 * (1.0 + expected[i]));
+        expected_total += expected[i];
+    }
+    assert_true(isfinite(total));
+    assert_true(fabs(total - expected_total) <= 1e-12 * expected_total);
+    /* dL/dx = σ(x) − t: 0, 1, ≈0, −1, 0.5, −0.25. */
+    const float expected_grad[6] = {0.0f, 1.0f, 0.0f, -1.0f, 0.5f, -0.25f};
+    float grad[6] = {0};
+    jvae_bce_logits_backward(grad, logits, targets, 6, 1.0f);
+    for (int i = 0; i < 6; i++) assert_true(isfinite(grad[i]));
+    gradcheck_assert_close("bce grad at |x| >= 100", grad, expected_grad, 6, 1e-30, 1e-7);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradient),
+        cmocka_unit_test(test_backward_scale_accumulates),
+        cmocka_unit_test(test_value_matches_naive_formula),
+        cmocka_unit_test(test_stable_at_large_logits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,596 @@
+/*
+ * conv2d and conv2d_transpose kernels (lib/nn/conv2d*.c): gradients against
+ * finite differences, fast kernels against their naive twins, accumulation,
+ * NULL input gradients, the adjoint relation between the two, and geometry
+ * validation. Every test runs for both layers through the table below.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcheck.h"
+#include "nn/im2col.h"
+#include "nn/nn.h"
+#include "test_util.h"
+
+typedef int (*dims_init_fn)(jvae_conv_dims *, int, int, int, int, int, int, int, int, int);
+typedef void (*forward_fn)(float *, const float *, const float *, const float *,
+                           const jvae_conv_dims *, float *);
+typedef void (*backward_fn)(float *, float *, float *, const float *, const float *,
+                            const float *, const jvae_conv_dims *, float *);
+typedef void (*forward_mt_fn)(float *, const float *, const float *, const float *,
+                              const jvae_conv_dims *, float *, int);
+typedef void (*backward_mt_fn)(float *, float *, float *, const float *, const float *,
+                               const float *, const jvae_conv_dims *, float *, int);
+
+/* One implementation: the fast kernels, or the naive twins behind the same
+ * signature (they ignore the scratch). */
+typedef struct conv_variant {
+    const char *name;
+    forward_fn forward;
+    backward_fn backward;
+} conv_variant;
+
+typedef struct conv_layer {
+    const char *name;
+    dims_init_fn dims_init;
+    size_t (*scratch_floats)(const jvae_conv_dims *);
+    conv_variant fast, ref;
+    size_t (*scratch_floats_mt)(const jvae_conv_dims *, int);
+    forward_mt_fn forward_mt;
+    backward_mt_fn backward_mt;
+} conv_layer;
+
+static void conv2d_forward_ref(float *out, const float *in, const float *weight,
+                               const float *bias, const jvae_conv_dims *d, float *scratch)
+{
+    (void)scratch;
+    jvae_conv2d_forward_ref(out, in, weight, bias, d);
+}
+
+static void conv2d_backward_ref(float *din, float *dweight, float *dbias, const float *dout,
+                                const float *in, const float *weight, const jvae_conv_dims *d,
+                                float *scratch)
+{
+    (void)scratch;
+    jvae_conv2d_backward_ref(din, dweight, dbias, dout, in, weight, d);
+}
+
+static void transpose_forward_ref(float *out, const float *in, const float *weight,
+                                  const float *bias, const jvae_conv_dims *d, float *scratch)
+{
+    (void)scratch;
+    jvae_conv2d_transpose_forward_ref(out, in, weight, bias, d);
+}
+
+static void transpose_backward_ref(float *din, float *dweight, float *dbias, const float *dout,
+                                   const float *in, const float *weight, const jvae_conv_dims *d,
+                                   float *scratch)
+{
+    (void)scratch;
+    jvae_conv2d_transpose_backward_ref(din, dweight, dbias, dout, in, weight, d);
+}
+
+static const conv_layer CONV2D = {
+    "conv2d",
+    jvae_conv_dims_init,
+    jvae_conv2d_scratch_floats,
+    {"fast", jvae_conv2d_forward, jvae_conv2d_backward},
+    {"ref", conv2d_forward_ref, conv2d_backward_ref},
+    jvae_conv2d_scratch_floats_mt,
+    jvae_conv2d_forward_mt,
+    jvae_conv2d_backward_mt,
+};
+
+static const conv_layer CONV2D_TRANSPOSE = {
+    "conv2d_transpose",
+    jvae_conv_transpose_dims_init,
+    jvae_conv2d_transpose_scratch_floats,
+    {"fast", jvae_conv2d_transpose_forward, jvae_conv2d_transpose_backward},
+    {"ref", transpose_forward_ref, transpose_backward_ref},
+    jvae_conv2d_transpose_scratch_floats_mt,
+    jvae_conv2d_transpose_forward_mt,
+    jvae_conv2d_transpose_backward_mt,
+};
+
+/* All buffers of one layer call; r doubles as dout and as the weights of the
+ * scalar L = Σ r·out, so that every output contributes to the checks. */
+typedef struct conv_case {
+    const conv_layer *layer;
+    const conv_variant *variant; /* the forward the loss runs */
+    jvae_conv_dims d;
+    size_t in_count, out_count, weight_count;
+    float *in, *weight, *bias, *out, *r;
+    float *din, *dweight, *dbias;
+    float *scratch;
+} conv_case;
+
+static float *alloc_floats(size_t count)
+{
+    float *p = calloc(count > 0 ? count : 1, sizeof *p);
+    assert_non_null(p);
+    return p;
+}
+
+static void case_init(conv_case *c, const conv_layer *layer, const jvae_conv_dims *d,
+                      jvae_rng *rng)
+{
+    memset(c, 0, sizeof *c);
+    c->layer = layer;
+    c->variant = &layer->fast;
+    c->d = *d;
+    c->in_count = (size_t)d->batch * d->in_c * d->in_h * d->in_w;
+    c->out_count = (size_t)d->batch * d->out_c * d->out_h * d->out_w;
+    c->weight_count = (size_t)d->in_c * d->out_c * d->k_h * d->k_w;
+    c->in = alloc_floats(c->in_count);
+    c->weight = alloc_floats(c->weight_count);
+    c->bias = alloc_floats((size_t)d->out_c);
+    c->out = alloc_floats(c->out_count);
+    c->r = alloc_floats(c->out_count);
+    c->din = alloc_floats(c->in_count);
+    c->dweight = alloc_floats(c->weight_count);
+    c->dbias = alloc_floats((size_t)d->out_c);
+    c->scratch = alloc_floats(layer->scratch_floats(d));
+    test_fill_uniform(rng, c->in, c->in_count, -1.0f, 1.0f);
+    test_fill_uniform(rng, c->weight, c->weight_count, -1.0f, 1.0f);
+    test_fill_uniform(rng, c->bias, (size_t)d->out_c, -1.0f, 1.0f);
+    test_fill_uniform(rng, c->r, c->out_count, -1.0f, 1.0f);
+}
+
+static void case_free(conv_case *c)
+{
+    free(c->in);
+    free(c->weight);
+    free(c->bias);
+    free(c->out);
+    free(c->r);
+    free(c->din);
+    free(c->dweight);
+    free(c->dbias);
+    free(c->scratch);
+}
+
+static void zero_gradients(conv_case *c)
+{
+    memset(c->din, 0, c->in_count * sizeof *c->din);
+    memset(c->dweight, 0, c->weight_count * sizeof *c->dweight);
+    memset(c->dbias, 0, (size_t)c->d.out_c * sizeof *c->dbias);
+}
+
+static double weighted_output_loss(void *payload)
+{
+    conv_case *c = payload;
+    c->variant->forward(c->out, c->in, c->weight, c->bias, &c->d, c->scratch);
+    double sum = 0.0;
+    for (size_t i = 0; i < c->out_count; i++) sum += (double)c->r[i] * c->out[i];
+    return sum;
+}
+
+static int random_int(jvae_rng *rng, int lo, int hi) /* in [lo, hi] */
+{
+    return lo + (int)jvae_rng_below(rng, (uint64_t)(hi - lo + 1));
+}
+
+/* Smallest input extent whose output along one axis is at least 1. */
+static int min_input(const conv_layer *layer, int k, int stride, int pad)
+{
+    if (layer == &CONV2D) return k - 2 * pad > 1 ? k - 2 * pad : 1;
+    /* transpose: (in − 1)·stride − 2·pad + k ≥ 1 */
+    const int need = 2 * pad + 1 - k;
+    return need <= 0 ? 1 : 1 + (need + stride - 1) / stride;
+}
+
+/* A random small geometry with the given stride and padding; `size` bounds
+ * batch and channels, spatial extents vary over a few strides. */
+static jvae_conv_dims random_dims(const conv_layer *layer, jvae_rng *rng, int stride, int pad,
+                                  int size)
+{
+    const int k_h = random_int(rng, 1, 4), k_w = random_int(rng, 1, 4);
+    const int base_h = min_input(layer, k_h, stride, pad);
+    const int base_w = min_input(layer, k_w, stride, pad);
+    const int spread = layer == &CONV2D ? 2 * stride + 2 : 3;
+    jvae_conv_dims d;
+    assert_int_equal(layer->dims_init(&d, random_int(rng, 1, size), random_int(rng, 1, size + 1),
+                                      base_h + random_int(rng, 0, spread),
+                                      base_w + random_int(rng, 0, spread),
+                                      random_int(rng, 1, size + 1), k_h, k_w, stride, pad),
+                     0);
+    return d;
+}
+
+static void describe(char *buf, size_t size, const conv_case *c, const char *what)
+{
+    const jvae_conv_dims *d = &c->d;
+    snprintf(buf, size, "%s/%s %s N%d %dx%dx%d -> %dx%dx%d k%dx%d s%d p%d", c->layer->name,
+             c->variant->name, what, d->batch, d->in_c, d->in_h, d->in_w, d->out_c, d->out_h,
+             d->out_w, d->k_h, d->k_w, d->stride, d->pad);
+}
+
+/* The output is linear in each of input, weight and bias, so the central
+ * difference has no truncation error and a large step (h = 0.5) only shrinks
+ * rounding. Perturbing one value moves at most N·P ≤ 2·81 float outputs of
+ * size ≲ 8 (one ulp ≈ 1e-6); their roundings, random in sign, change L by
+ * about √(2·162)·1e-6 ≈ 2e-5 over 2h = 1. The analytic gradients are float
+ * sums of ≤ 162 products ≤ 1 (≲ √162·6e-8 ≈ 1e-6). abs 2e-4 + rel 2e-4 is
+ * tenfold the rounding; a wrong index or a missing tap errs by O(0.1). */
+static const gradcheck_options LINEAR_IN_X = {.step = 0.5, .abs_tol = 2e-4, .rel_tol = 2e-4};
+
+static void check_gradients(const conv_layer *layer, jvae_rng *rng, int stride, int pad)
+{
+    conv_case c;
+    const jvae_conv_dims d = random_dims(layer, rng, stride, pad, 2);
+    case_init(&c, layer, &d, rng);
+    const conv_variant *variants[2] = {&layer->fast, &layer->ref};
+    for (int v = 0; v < 2; v++) {
+        c.variant = variants[v];
+        zero_gradients(&c);
+        c.variant->backward(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &c.d, c.scratch);
+        char name[160];
+        describe(name, sizeof name, &c, "input");
+        gradcheck_assert(name, c.in, c.in_count, c.din, weighted_output_loss, &c, &LINEAR_IN_X);
+        describe(name, sizeof name, &c, "weight");
+        gradcheck_assert(name, c.weight, c.weight_count, c.dweight, weighted_output_loss, &c,
+                         &LINEAR_IN_X);
+        describe(name, sizeof name, &c, "bias");
+        gradcheck_assert(name, c.bias, (size_t)c.d.out_c, c.dbias, weighted_output_loss, &c,
+                         &LINEAR_IN_X);
+    }
+    case_free(&c);
+}
+
+static void test_gradients(void **state)
+{
+    const conv_layer *layer = *state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 20180101);
+    for (int stride = 1; stride <= 3; stride++)
+        for (int pad = 0; pad <= 2; pad++) check_gradients(layer, &rng, stride, pad);
+}
+
+/* The paper's geometry, 4x4 kernels with stride 2 and padding 1. */
+static void test_gradients_paper_geometry(void **state)
+{
+    const conv_layer *layer = *state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 4);
+    jvae_conv_dims d;
+    assert_int_equal(layer->dims_init(&d, 2, 2, 4, 4, 3, 4, 4, 2, 1), 0);
+    conv_case c;
+    case_init(&c, layer, &d, &rng);
+    zero_gradients(&c);
+    c.variant->backward(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &c.d, c.scratch);
+    gradcheck_assert("paper input", c.in, c.in_count, c.din, weighted_output_loss, &c,
+                     &LINEAR_IN_X);
+    gradcheck_assert("paper weight", c.weight, c.weight_count, c.dweight, weighted_output_loss,
+                     &c, &LINEAR_IN_X);
+    case_free(&c);
+}
+
+/* The fast kernels against the naive twins (which sum in double, so they are
+ * exact to float rounding). A fast value is a float sum of at most ~1200
+ * products of values ≤ 1 (the weight gradient over N·P ≤ 4·300 positions), so
+ * its rounding error is below 1200·6e-8 ≈ 7e-5 even when every rounding
+ * points the same way: abs 2e-4 + rel 1e-4. Starting the gradients from
+ * random values also checks that both accumulate. */
+static void compare_with_ref(const conv_layer *layer, const jvae_conv_dims *d, jvae_rng *rng,
+                             int threads)
+{
+    conv_case c;
+    case_init(&c, layer, d, rng);
+    float *out_ref = alloc_floats(c.out_count);
+    float *din_ref = alloc_floats(c.in_count);
+    float *dweight_ref = alloc_floats(c.weight_count);
+    float *dbias_ref = alloc_floats((size_t)d->out_c);
+    test_fill_uniform(rng, c.din, c.in_count, -1.0f, 1.0f);
+    test_fill_uniform(rng, c.dweight, c.weight_count, -1.0f, 1.0f);
+    test_fill_uniform(rng, c.dbias, (size_t)d->out_c, -1.0f, 1.0f);
+    memcpy(din_ref, c.din, c.in_count * sizeof *din_ref);
+    memcpy(dweight_ref, c.dweight, c.weight_count * sizeof *dweight_ref);
+    memcpy(dbias_ref, c.dbias, (size_t)d->out_c * sizeof *dbias_ref);
+
+    if (threads == 1) { /* the plain entry points */
+        layer->fast.forward(c.out, c.in, c.weight, c.bias, d, c.scratch);
+        layer->fast.backward(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, d, c.scratch);
+    } else {
+        float *scratch = alloc_floats(layer->scratch_floats_mt(d, threads));
+        layer->forward_mt(c.out, c.in, c.weight, c.bias, d, scratch, threads);
+        layer->backward_mt(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, d, scratch, threads);
+        free(scratch);
+    }
+    layer->ref.forward(out_ref, c.in, c.weight, c.bias, d, NULL);
+    layer->ref.backward(din_ref, dweight_ref, dbias_ref, c.r, c.in, c.weight, d, NULL);
+
+    char name[160];
+    describe(name, sizeof name, &c, "out");
+    gradcheck_assert_close(name, c.out, out_ref, c.out_count, 2e-4, 1e-4);
+    describe(name, sizeof name, &c, "din");
+    gradcheck_assert_close(name, c.din, din_ref, c.in_count, 2e-4, 1e-4);
+    describe(name, sizeof name, &c, "dweight");
+    gradcheck_assert_close(name, c.dweight, dweight_ref, c.weight_count, 2e-4, 1e-4);
+    describe(name, sizeof name, &c, "dbias");
+    gradcheck_assert_close(name, c.dbias, dbias_ref, (size_t)d->out_c, 2e-4, 1e-4);
+    free(out_ref);
+    free(din_ref);
+    free(dweight_ref);
+    free(dbias_ref);
+    case_free(&c);
+}
+
+static void test_fast_matches_ref(void **state)
+{
+    const conv_layer *layer = *state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 77);
+    for (int trial = 0; trial < 12; trial++) {
+        const jvae_conv_dims d =
+            random_dims(layer, &rng, random_int(&rng, 1, 3), random_int(&rng, 0, 2), 4);
+        compare_with_ref(layer, &d, &rng, 1);
+    }
+    jvae_conv_dims paper;
+    if (layer == &CONV2D)
+        assert_int_equal(jvae_conv_dims_init(&paper, 3, 3, 16, 16, 8, 4, 4, 2, 1), 0);
+    else
+        assert_int_equal(jvae_conv_transpose_dims_init(&paper, 3, 8, 8, 8, 3, 4, 4, 2, 1), 0);
+    compare_with_ref(layer, &paper, &rng, 1);
+}
+
+/* The fast kernels work through the batch in groups of samples sized by a
+ * cache budget; large channel counts force several groups, a partial last
+ * group, and groups of one sample (which skip the channel-major moves). The
+ * channel count that achieves each is searched, so the test keeps covering
+ * those paths if the budget changes. */
+static void test_fast_matches_ref_across_groups(void **state)
+{
+    const conv_layer *layer = *state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 78);
+    const int batch = 5;
+    int found_partial = 0, found_single = 0;
+    for (int channels = 1; channels <= 512 && !(found_partial && found_single); channels++) {
+        jvae_conv_dims d;
+        size_t rows, plane;
+        if (layer == &CONV2D) {
+            assert_int_equal(jvae_conv_dims_init(&d, batch, channels, 12, 12, 3, 3, 3, 1, 1), 0);
+            rows = (size_t)d.in_c * d.k_h * d.k_w;
+            plane = (size_t)d.out_h * d.out_w;
+        } else {
+            assert_int_equal(
+                jvae_conv_transpose_dims_init(&d, batch, 3, 12, 12, channels, 3, 3, 1, 1), 0);
+            rows = (size_t)d.out_c * d.k_h * d.k_w;
+            plane = (size_t)d.in_h * d.in_w;
+        }
+        const int group = jvae_split_batch(batch, rows, plane, 1).group;
+        if (!found_partial && group > 1 && batch % group != 0) {
+            found_partial = 1;
+            compare_with_ref(layer, &d, &rng, 1);
+        } else if (!found_single && group == 1) {
+            found_single = 1;
+            compare_with_ref(layer, &d, &rng, 1);
+        }
+    }
+    assert_true(found_partial && found_single);
+}
+
+/* The multi-threaded kernels against the naive twins, on batches that give
+ * every worker some groups (tolerances as above); then a fixed thread count
+ * must reproduce its own bits, and the scratch query must grow with the
+ * thread count. */
+static void test_threads(void **state)
+{
+    const conv_layer *layer = *state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 79);
+    for (int threads = 2; threads <= 4; threads++) {
+        for (int trial = 0; trial < 3; trial++) {
+            const jvae_conv_dims small =
+                random_dims(layer, &rng, random_int(&rng, 1, 3), random_int(&rng, 0, 2), 3);
+            jvae_conv_dims d;
+            assert_int_equal(layer->dims_init(&d, random_int(&rng, threads, 9), small.in_c,
+                                              small.in_h, small.in_w, small.out_c, small.k_h,
+                                              small.k_w, small.stride, small.pad),
+                             0);
+            compare_with_ref(layer, &d, &rng, threads);
+        }
+    }
+
+    jvae_conv_dims d;
+    assert_int_equal(layer->dims_init(&d, 9, 3, 8, 8, 4, 4, 4, 2, 1), 0);
+    assert_true(layer->scratch_floats_mt(&d, 1) == layer->scratch_floats(&d));
+    assert_true(layer->scratch_floats_mt(&d, 3) > layer->scratch_floats(&d));
+    conv_case c;
+    case_init(&c, layer, &d, &rng);
+    float *scratch = alloc_floats(layer->scratch_floats_mt(&d, 3));
+    float *first = alloc_floats(c.weight_count);
+    for (int run = 0; run < 2; run++) {
+        zero_gradients(&c);
+        layer->backward_mt(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &d, scratch, 3);
+        if (run == 0) memcpy(first, c.dweight, c.weight_count * sizeof *first);
+    }
+    assert_memory_equal(first, c.dweight, c.weight_count * sizeof *first);
+    free(first);
+    free(scratch);
+    case_free(&c);
+}
+
+/* Backward twice from zero gives twice the gradients, and a NULL din changes
+ * neither dweight nor dbias, for the fast kernels and the twins alike. The
+ * second call adds its terms (each ≲ 10 in size) to a nonzero sum, one extra
+ * float rounding each: abs and rel 1e-5. Without din the weight and bias
+ * paths do the same arithmetic: rel 1e-6. */
+static void test_accumulates_and_null_din(void **state)
+{
+    const conv_layer *layer = *state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 9);
+    const jvae_conv_dims d = random_dims(layer, &rng, 2, 1, 3);
+    conv_case c;
+    case_init(&c, layer, &d, &rng);
+    float *doubled_din = alloc_floats(c.in_count), *doubled_dw = alloc_floats(c.weight_count);
+    float *doubled_db = alloc_floats((size_t)d.out_c);
+    const conv_variant *variants[2] = {&layer->fast, &layer->ref};
+    for (int v = 0; v < 2; v++) {
+        const conv_variant *var = variants[v];
+        zero_gradients(&c);
+        var->backward(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &d, c.scratch);
+        for (size_t i = 0; i < c.in_count; i++) doubled_din[i] = 2.0f * c.din[i];
+        for (size_t i = 0; i < c.weight_count; i++) doubled_dw[i] = 2.0f * c.dweight[i];
+        for (int i = 0; i < d.out_c; i++) doubled_db[i] = 2.0f * c.dbias[i];
+        var->backward(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &d, c.scratch);
+        gradcheck_assert_close("din twice", c.din, doubled_din, c.in_count, 1e-5, 1e-5);
+        gradcheck_assert_close("dweight twice", c.dweight, doubled_dw, c.weight_count, 1e-5,
+                               1e-5);
+        gradcheck_assert_close("dbias twice", c.dbias, doubled_db, (size_t)d.out_c, 1e-5, 1e-5);
+
+        /* doubled_* now hold the single-call gradients with din, halved back. */
+        for (size_t i = 0; i < c.weight_count; i++) doubled_dw[i] *= 0.5f;
+        for (int i = 0; i < d.out_c; i++) doubled_db[i] *= 0.5f;
+        zero_gradients(&c);
+        var->backward(NULL, c.dweight, c.dbias, c.r, c.in, c.weight, &d, c.scratch);
+        gradcheck_assert_close("dweight without din", c.dweight, doubled_dw, c.weight_count, 0.0,
+                               1e-6);
+        gradcheck_assert_close("dbias without din", c.dbias, doubled_db, (size_t)d.out_c, 0.0,
+                               1e-6);
+        for (size_t i = 0; i < c.in_count; i++) assert_true(c.din[i] == 0.0f);
+    }
+    free(doubled_din);
+    free(doubled_dw);
+    free(doubled_db);
+    case_free(&c);
+}
+
+/* A transposed convolution without bias is the input gradient of the
+ * convolution with the same weight tensor (conv's (out_c, in_c, kh, kw) is the
+ * transpose's (in_c, out_c, kh, kw)), when the convolution covers its input
+ * exactly. Both are float sums of the same ≤ 4·16 products: abs 1e-5. */
+static void test_transpose_is_conv_input_gradient(void **state)
+{
+    (void)state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 31);
+    const int geometries[][6] = {/* in_h, in_w, k_h, k_w, stride, pad */
+                                 {8, 8, 4, 4, 2, 1}, {7, 9, 3, 1, 2, 0}, {8, 7, 3, 2, 3, 2},
+                                 {5, 5, 1, 3, 1, 1}};
+    for (size_t t = 0; t < sizeof geometries / sizeof geometries[0]; t++) {
+        const int *g = geometries[t];
+        jvae_conv_dims conv, transpose;
+        assert_int_equal(jvae_conv_dims_init(&conv, 2, 3, g[0], g[1], 4, g[2], g[3], g[4], g[5]),
+                         0);
+        assert_int_equal(jvae_conv_transpose_dims_init(&transpose, 2, 4, conv.out_h, conv.out_w,
+                                                       3, g[2], g[3], g[4], g[5]),
+                         0);
+        assert_int_equal(transpose.out_h, conv.in_h);
+        assert_int_equal(transpose.out_w, conv.in_w);
+        conv_case c;
+        case_init(&c, &CONV2D, &conv, &rng);
+        zero_gradients(&c);
+        c.variant->backward(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &conv, c.scratch);
+        float *zero_bias = alloc_floats((size_t)transpose.out_c);
+        float *scratch = alloc_floats(jvae_conv2d_transpose_scratch_floats(&transpose));
+        float *image = alloc_floats(c.in_count);
+        jvae_conv2d_transpose_forward(image, c.r, c.weight, zero_bias, &transpose, scratch);
+        gradcheck_assert_close("transpose vs conv din", image, c.din, c.in_count, 1e-5, 0.0);
+        free(zero_bias);
+        free(scratch);
+        free(image);
+        case_free(&c);
+    }
+}
+
+static void test_conv_dims(void **state)
+{
+    (void)state;
+    jvae_conv_dims d;
+    assert_int_equal(jvae_conv_dims_init(&d, 64, 1, 32, 32, 32, 4, 4, 2, 1), 0);
+    assert_int_equal(d.out_h, 16);
+    assert_int_equal(d.out_w, 16);
+    assert_int_equal(d.batch, 64);
+    assert_int_equal(d.out_c, 32);
+    assert_int_equal(jvae_conv_dims_init(&d, 1, 1, 7, 5, 1, 3, 2, 3, 0), 0);
+    assert_int_equal(d.out_h, 2); /* (7 − 3)/3 + 1 */
+    assert_int_equal(d.out_w, 2); /* (5 − 2)/3 + 1 */
+    assert_int_equal(jvae_conv_dims_init(&d, 1, 1, 1, 1, 1, 5, 5, 1, 2), 0);
+    assert_int_equal(d.out_h, 1);
+
+    const int valid[9] = {2, 3, 8, 8, 4, 3, 3, 1, 1};
+    for (int i = 0; i < 9; i++) { /* each size in turn zero or negative */
+        int args[9];
+        memcpy(args, valid, sizeof args);
+        for (int bad = -1; bad <= 0; bad++) {
+            args[i] = bad;
+            if (i == 8 && bad == 0) continue; /* padding 0 is valid */
+            assert_int_equal(jvae_conv_dims_init(&d, args[0], args[1], args[2], args[3], args[4],
+                                                 args[5], args[6], args[7], args[8]),
+                             -1);
+        }
+    }
+    /* An output smaller than one pixel, including a negative span that
+     * integer division would truncate to a bogus output of 1. */
+    assert_int_equal(jvae_conv_dims_init(&d, 1, 1, 2, 8, 1, 3, 3, 2, 0), -1);
+    assert_int_equal(jvae_conv_dims_init(&d, 1, 1, 8, 2, 1, 3, 4, 1, 0), -1);
+    assert_int_equal(jvae_conv_dims_init(&d, 1, 1, 1, 1, 1, 4, 4, 2, 1), -1);
+    /* Sizes whose tensors or arithmetic overflow. */
+    assert_int_equal(jvae_conv_dims_init(&d, INT_MAX, INT_MAX, 64, 64, 2, 4, 4, 2, 1), -1);
+    assert_int_equal(jvae_conv_dims_init(&d, 1, 1, INT_MAX, 8, 1, 1, 1, 1, INT_MAX), -1);
+    assert_int_equal(jvae_conv_dims_init(&d, 1, 1, 8, 8, 1, 3, 3, 1, INT_MAX), -1);
+    assert_int_equal(jvae_conv_dims_init(NULL, 1, 1, 8, 8, 1, 3, 3, 1, 1), -1);
+}
+
+static void test_conv_transpose_dims(void **state)
+{
+    (void)state;
+    jvae_conv_dims d;
+    assert_int_equal(jvae_conv_transpose_dims_init(&d, 64, 64, 4, 4, 32, 4, 4, 2, 1), 0);
+    assert_int_equal(d.out_h, 8);
+    assert_int_equal(d.out_w, 8);
+    assert_int_equal(jvae_conv_transpose_dims_init(&d, 1, 1, 3, 2, 1, 2, 3, 3, 1), 0);
+    assert_int_equal(d.out_h, 6); /* (3 − 1)·3 − 2 + 2 */
+    assert_int_equal(d.out_w, 4); /* (2 − 1)·3 − 2 + 3 */
+
+    const int valid[9] = {2, 3, 8, 8, 4, 3, 3, 1, 1};
+    for (int i = 0; i < 9; i++) {
+        int args[9];
+        memcpy(args, valid, sizeof args);
+        for (int bad = -1; bad <= 0; bad++) {
+            args[i] = bad;
+            if (i == 8 && bad == 0) continue;
+            assert_int_equal(jvae_conv_transpose_dims_init(&d, args[0], args[1], args[2],
+                                                           args[3], args[4], args[5], args[6],
+                                                           args[7], args[8]),
+                             -1);
+        }
+    }
+    /* Output below one pixel: (1 − 1)·2 − 2 + 1 = −1; a height of exactly
+     * (1 − 1)·1 − 2 + 2 = 0; a width of (3 − 1)·1 − 4 + 2 = 0 under a valid height. */
+    assert_int_equal(jvae_conv_transpose_dims_init(&d, 1, 1, 1, 1, 1, 1, 1, 2, 1), -1);
+    assert_int_equal(jvae_conv_transpose_dims_init(&d, 1, 1, 1, 4, 1, 2, 2, 1, 1), -1);
+    assert_int_equal(jvae_conv_transpose_dims_init(&d, 1, 1, 4, 3, 1, 2, 2, 1, 2), -1);
+    assert_int_equal(jvae_conv_transpose_dims_init(&d, 1, 1, 4, 4, 1, 2, 2, 1, 2), 0);
+    assert_int_equal(d.out_h, 1);
+    assert_int_equal(jvae_conv_transpose_dims_init(&d, 1, 1, INT_MAX, 4, 1, 4, 4, 2, 0), -1);
+    assert_int_equal(jvae_conv_transpose_dims_init(&d, INT_MAX, 64, 4, 4, 64, 4, 4, 2, 1), -1);
+    assert_int_equal(jvae_conv_transpose_dims_init(NULL, 1, 1, 4, 4, 1, 4, 4, 2, 1), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate(test_gradients, (void *)&CONV2D),
+        cmocka_unit_test_prestate(test_gradients, (void *)&CONV2D_TRANSPOSE),
+        cmocka_unit_test_prestate(test_gradients_paper_geometry, (void *)&CONV2D),
+        cmocka_unit_test_prestate(test_gradients_paper_geometry, (void *)&CONV2D_TRANSPOSE),
+        cmocka_unit_test_prestate(test_fast_matches_ref, (void *)&CONV2D),
+        cmocka_unit_test_prestate(test_fast_matches_ref, (void *)&CONV2D_TRANSPOSE),
+        cmocka_unit_test_prestate(test_fast_matches_ref_across_groups, (void *)&CONV2D),
+        cmocka_unit_test_prestate(test_fast_matches_ref_across_groups, (void *)&CONV2D_TRANSPOSE),
+        cmocka_unit_test_prestate(test_threads, (void *)&CONV2D),
+        cmocka_unit_test_prestate(test_threads, (void *)&CONV2D_TRANSPOSE),
+        cmocka_unit_test_prestate(test_accumulates_and_null_din, (void *)&CONV2D),
+        cmocka_unit_test_prestate(test_accumulates_and_null_din, (void *)&CONV2D_TRANSPOSE),
+        cmocka_unit_test(test_transpose_is_conv_input_gradient),
+        cmocka_unit_test(test_conv_dims),
+        cmocka_unit_test(test_conv_transpose_dims),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
