@@ -210,11 +210,11 @@ static void describe(char *buf, size_t size, const conv_case *c, const char *wha
 
 /* The output is linear in each of input, weight and bias, so the central
  * difference has no truncation error and a large step (h = 0.5) only shrinks
- * rounding. Perturbing one value moves at most N·P ≤ 2·81 float outputs of
+ * rounding. Perturbing one value moves at most N·P ≤ 2·13² float outputs of
  * size ≲ 8 (one ulp ≈ 1e-6); their roundings, random in sign, change L by
- * about √(2·162)·1e-6 ≈ 2e-5 over 2h = 1. The analytic gradients are float
- * sums of ≤ 162 products ≤ 1 (≲ √162·6e-8 ≈ 1e-6). abs 2e-4 + rel 2e-4 is
- * tenfold the rounding; a wrong index or a missing tap errs by O(0.1). */
+ * about √(2·338)·1e-6 ≈ 3e-5 over 2h = 1. The analytic gradients are float
+ * sums of ≤ 338 products ≤ 1 (≲ √338·6e-8 ≈ 1e-6). abs 2e-4 + rel 2e-4 is
+ * several times the rounding; a wrong index or a missing tap errs by O(0.1). */
 static const gradcheck_options LINEAR_IN_X = {.step = 0.5, .abs_tol = 2e-4, .rel_tol = 2e-4};
 
 static void check_gradients(const conv_layer *layer, jvae_rng *rng, int stride, int pad)
@@ -269,11 +269,13 @@ static void test_gradients_paper_geometry(void **state)
 }
 
 /* The fast kernels against the naive twins (which sum in double, so they are
- * exact to float rounding). A fast value is a float sum of at most ~1200
- * products of values ≤ 1 (the weight gradient over N·P ≤ 4·300 positions), so
- * its rounding error is below 1200·6e-8 ≈ 7e-5 even when every rounding
- * points the same way: abs 2e-4 + rel 1e-4. Starting the gradients from
- * random values also checks that both accumulate. */
+ * exact to float rounding). A fast value is a float sum of K ≤ ~1000 products
+ * of values ≤ 1 (the largest K comes from the group tests below); with
+ * random-sign roundings its error is about √K·ε·|partial sums| ≈
+ * 32·6e-8·30 ≈ 6e-5 at the largest K, less elsewhere. abs 2e-4 + rel 1e-4
+ * covers that with margin, while a wrong index or a missing tap errs by
+ * O(0.1). Starting the gradients from random values also checks that both
+ * accumulate. */
 static void compare_with_ref(const conv_layer *layer, const jvae_conv_dims *d, jvae_rng *rng,
                              int threads)
 {
@@ -534,6 +536,9 @@ static void test_conv_dims(void **state)
     assert_int_equal(jvae_conv_dims_init(&d, INT_MAX, INT_MAX, 64, 64, 2, 4, 4, 2, 1), -1);
     assert_int_equal(jvae_conv_dims_init(&d, 1, 1, INT_MAX, 8, 1, 1, 1, 1, INT_MAX), -1);
     assert_int_equal(jvae_conv_dims_init(&d, 1, 1, 8, 8, 1, 3, 3, 1, INT_MAX), -1);
+    /* Tiny tensors (a 1x1 image to a 2x2 output) whose padded work image,
+     * (1 + 2^31)·(2^31 − 1)·2 floats, cannot be addressed. */
+    assert_int_equal(jvae_conv_dims_init(&d, 1, 1, 1, 1, 1, 1, 1, INT_MAX, 1 << 30), -1);
     assert_int_equal(jvae_conv_dims_init(NULL, 1, 1, 8, 8, 1, 3, 3, 1, 1), -1);
 }
 

@@ -242,9 +242,10 @@ JVAE_API jvae_status jvae_kl_per_unit(float *kl, int kl_count, const jvae_model 
 /* FactorVAE score of a model on dSprites (rendered on the fly; 1x64x64
  * models only) over its 5 factors shape, scale, orientation, posX, posY.
  * The code is the model's (see the top of this header); for the paper preset
- * code_kl is each unit's mean KL over 10,000 random dSprites images (a
- * discrete variable's KL for its index dim). options may be NULL (dlib).
- * The full presets encode about 1.3 M (dlib) or 820 k (paper) images.
+ * code_kl is each unit's mean KL over 10,000 random dSprites images, or
+ * variance_images when smaller and not 0 (a discrete variable's KL for its
+ * index dim). options may be NULL (dlib). The full presets encode about
+ * 970 k (dlib) or 827 k (paper) images.
  * Errors: as jvae_factorvae_score, plus UNSUPPORTED (the model is not 1x64x64)
  *         and those of jvae_encode and jvae_dsprites_render. */
 JVAE_API jvae_status jvae_factorvae_dsprites(jvae_factorvae_result *out, const jvae_model *model,

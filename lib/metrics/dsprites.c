@@ -118,7 +118,7 @@ static void dsprites_code_end(dsprites_encoder *e)
     free(e->categories);
 }
 
-/* Mean KL of each unit over DSPRITES_KL_IMAGES random images. */
+/* Mean KL of each unit over `images` random images. */
 static jvae_status dsprites_unit_kl(double *kl, const jvae_factor_code *code, dsprites_encoder *e,
                                     int64_t images, uint64_t seed, const char *fn)
 {

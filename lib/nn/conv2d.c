@@ -171,6 +171,12 @@ void jvae_conv2d_backward(float *din, float *dweight, float *dbias, const float 
 
 /* ---- naive twins: direct loops in the gather form, summed in double ---- */
 
+/* Offset of [i0][i1][i2][i3] in a contiguous (·, n1, n2, n3) array. */
+static size_t at4(int i0, int i1, int i2, int i3, int n1, int n2, int n3)
+{
+    return (((size_t)i0 * n1 + i1) * n2 + i2) * n3 + i3;
+}
+
 void jvae_conv2d_forward_ref(float *out, const float *in, const float *weight, const float *bias,
                              const jvae_conv_dims *d)
 {
@@ -186,13 +192,11 @@ void jvae_conv2d_forward_ref(float *out, const float *in, const float *weight, c
                             for (int kj = 0; kj < d->k_w; kj++) {
                                 const int ix = x * d->stride - d->pad + kj;
                                 if (ix < 0 || ix >= d->in_w) continue;
-                                sum += (double)in[(((size_t)n * d->in_c + c) * d->in_h + iy) *
-                                                      d->in_w + ix] *
-                                       weight[(((size_t)o * d->in_c + c) * d->k_h + ki) * d->k_w +
-                                              kj];
+                                sum += (double)in[at4(n, c, iy, ix, d->in_c, d->in_h, d->in_w)] *
+                                       weight[at4(o, c, ki, kj, d->in_c, d->k_h, d->k_w)];
                             }
                         }
-                    out[(((size_t)n * d->out_c + o) * d->out_h + y) * d->out_w + x] = (float)sum;
+                    out[at4(n, o, y, x, d->out_c, d->out_h, d->out_w)] = (float)sum;
                 }
 }
 
@@ -211,8 +215,9 @@ void jvae_conv2d_backward_ref(float *din, float *dweight, float *dbias, const fl
     for (int o = 0; o < d->out_c; o++) {
         double sum = 0.0;
         for (int n = 0; n < d->batch; n++)
-            for (size_t p = 0; p < (size_t)d->out_h * d->out_w; p++)
-                sum += dout[((size_t)n * d->out_c + o) * d->out_h * d->out_w + p];
+            for (int y = 0; y < d->out_h; y++)
+                for (int x = 0; x < d->out_w; x++)
+                    sum += dout[at4(n, o, y, x, d->out_c, d->out_h, d->out_w)];
         dbias[o] += (float)sum;
     }
     for (int o = 0; o < d->out_c; o++)
@@ -227,13 +232,11 @@ void jvae_conv2d_backward_ref(float *din, float *dweight, float *dbias, const fl
                             for (int x = 0; x < d->out_w; x++) {
                                 const int ix = x * d->stride - d->pad + kj;
                                 if (ix < 0 || ix >= d->in_w) continue;
-                                sum += (double)dout[(((size_t)n * d->out_c + o) * d->out_h + y) *
-                                                        d->out_w + x] *
-                                       in[(((size_t)n * d->in_c + c) * d->in_h + iy) * d->in_w +
-                                          ix];
+                                sum += (double)dout[at4(n, o, y, x, d->out_c, d->out_h, d->out_w)] *
+                                       in[at4(n, c, iy, ix, d->in_c, d->in_h, d->in_w)];
                             }
                         }
-                    dweight[(((size_t)o * d->in_c + c) * d->k_h + ki) * d->k_w + kj] += (float)sum;
+                    dweight[at4(o, c, ki, kj, d->in_c, d->k_h, d->k_w)] += (float)sum;
                 }
     if (din == NULL) return;
     for (int n = 0; n < d->batch; n++)
@@ -248,12 +251,10 @@ void jvae_conv2d_backward_ref(float *din, float *dweight, float *dbias, const fl
                             const int x = output_of_tap(ix, kj, d->stride, d->pad, d->out_w);
                             if (x < 0) continue;
                             for (int o = 0; o < d->out_c; o++)
-                                sum += (double)dout[(((size_t)n * d->out_c + o) * d->out_h + y) *
-                                                        d->out_w + x] *
-                                       weight[(((size_t)o * d->in_c + c) * d->k_h + ki) * d->k_w +
-                                              kj];
+                                sum += (double)dout[at4(n, o, y, x, d->out_c, d->out_h, d->out_w)] *
+                                       weight[at4(o, c, ki, kj, d->in_c, d->k_h, d->k_w)];
                         }
                     }
-                    din[(((size_t)n * d->in_c + c) * d->in_h + iy) * d->in_w + ix] += (float)sum;
+                    din[at4(n, c, iy, ix, d->in_c, d->in_h, d->in_w)] += (float)sum;
                 }
 }

@@ -177,6 +177,12 @@ void jvae_conv2d_transpose_backward(float *din, float *dweight, float *dbias, co
 
 /* ---- naive twins: direct loops in the gather form, summed in double ---- */
 
+/* Offset of [i0][i1][i2][i3] in a contiguous (·, n1, n2, n3) array. */
+static size_t at4(int i0, int i1, int i2, int i3, int n1, int n2, int n3)
+{
+    return (((size_t)i0 * n1 + i1) * n2 + i2) * n3 + i3;
+}
+
 /* Input position along one axis whose tap k lands on output position o, or
  * -1 when none does. */
 static int input_of_tap(int o, int k, int stride, int pad, int in_size)
@@ -201,14 +207,11 @@ void jvae_conv2d_transpose_forward_ref(float *out, const float *in, const float 
                             const int x = input_of_tap(ox, kj, d->stride, d->pad, d->in_w);
                             if (x < 0) continue;
                             for (int c = 0; c < d->in_c; c++)
-                                sum += (double)in[(((size_t)n * d->in_c + c) * d->in_h + y) *
-                                                      d->in_w + x] *
-                                       weight[(((size_t)c * d->out_c + o) * d->k_h + ki) * d->k_w +
-                                              kj];
+                                sum += (double)in[at4(n, c, y, x, d->in_c, d->in_h, d->in_w)] *
+                                       weight[at4(c, o, ki, kj, d->out_c, d->k_h, d->k_w)];
                         }
                     }
-                    out[(((size_t)n * d->out_c + o) * d->out_h + oy) * d->out_w + ox] =
-                        (float)sum;
+                    out[at4(n, o, oy, ox, d->out_c, d->out_h, d->out_w)] = (float)sum;
                 }
 }
 
@@ -219,8 +222,9 @@ void jvae_conv2d_transpose_backward_ref(float *din, float *dweight, float *dbias
     for (int o = 0; o < d->out_c; o++) {
         double sum = 0.0;
         for (int n = 0; n < d->batch; n++)
-            for (size_t p = 0; p < (size_t)d->out_h * d->out_w; p++)
-                sum += dout[((size_t)n * d->out_c + o) * d->out_h * d->out_w + p];
+            for (int oy = 0; oy < d->out_h; oy++)
+                for (int ox = 0; ox < d->out_w; ox++)
+                    sum += dout[at4(n, o, oy, ox, d->out_c, d->out_h, d->out_w)];
         dbias[o] += (float)sum;
     }
     for (int c = 0; c < d->in_c; c++)
@@ -235,14 +239,11 @@ void jvae_conv2d_transpose_backward_ref(float *din, float *dweight, float *dbias
                             for (int x = 0; x < d->in_w; x++) {
                                 const int ox = x * d->stride - d->pad + kj;
                                 if (ox < 0 || ox >= d->out_w) continue;
-                                sum += (double)in[(((size_t)n * d->in_c + c) * d->in_h + y) *
-                                                      d->in_w + x] *
-                                       dout[(((size_t)n * d->out_c + o) * d->out_h + oy) *
-                                                d->out_w + ox];
+                                sum += (double)in[at4(n, c, y, x, d->in_c, d->in_h, d->in_w)] *
+                                       dout[at4(n, o, oy, ox, d->out_c, d->out_h, d->out_w)];
                             }
                         }
-                    dweight[(((size_t)c * d->out_c + o) * d->k_h + ki) * d->k_w + kj] +=
-                        (float)sum;
+                    dweight[at4(c, o, ki, kj, d->out_c, d->k_h, d->k_w)] += (float)sum;
                 }
     if (din == NULL) return;
     for (int n = 0; n < d->batch; n++)
@@ -257,12 +258,11 @@ void jvae_conv2d_transpose_backward_ref(float *din, float *dweight, float *dbias
                             for (int kj = 0; kj < d->k_w; kj++) {
                                 const int ox = x * d->stride - d->pad + kj;
                                 if (ox < 0 || ox >= d->out_w) continue;
-                                sum += (double)dout[(((size_t)n * d->out_c + o) * d->out_h + oy) *
-                                                        d->out_w + ox] *
-                                       weight[(((size_t)c * d->out_c + o) * d->k_h + ki) * d->k_w +
-                                              kj];
+                                sum += (double)dout[at4(n, o, oy, ox, d->out_c, d->out_h,
+                                                        d->out_w)] *
+                                       weight[at4(c, o, ki, kj, d->out_c, d->k_h, d->k_w)];
                             }
                         }
-                    din[(((size_t)n * d->in_c + c) * d->in_h + y) * d->in_w + x] += (float)sum;
+                    din[at4(n, c, y, x, d->in_c, d->in_h, d->in_w)] += (float)sum;
                 }
 }

@@ -9,6 +9,8 @@
  * so a model zeroes its gradient block once per step. A NULL input-gradient
  * pointer means "not needed" (e.g. the first layer). Gradients are true dL/dθ.
  * Each fast kernel has a naive `_ref` twin: the tests' oracle.
+ * Every kernel is reentrant: calls may run concurrently as long as the buffers
+ * they write (outputs, gradients, scratch) are distinct. Nothing allocates.
  */
 #ifndef JVAE_NN_H
 #define JVAE_NN_H
@@ -107,7 +109,9 @@ void jvae_linear_backward_ref(float *din, float *dweight, float *dbias, const fl
                               int out_features);
 
 /* Element-wise activations over count values; forward may run in place.
- * Backward takes the forward OUTPUT and accumulates din += dout · f'(·). */
+ * Backward takes the forward OUTPUT and accumulates din += dout · f'(·).
+ * ReLU passes a NaN through (as PyTorch does) rather than hiding it; sigmoid
+ * never overflows (exp only sees −|x|) and keeps tiny values for x ≪ 0. */
 void jvae_relu_forward(float *out, const float *in, size_t count);
 void jvae_relu_backward(float *din, const float *dout, const float *out, size_t count);
 void jvae_sigmoid_forward(float *out, const float *in, size_t count);
