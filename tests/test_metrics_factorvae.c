@@ -89,6 +89,8 @@ static void test_presets(void **state)
     assert_string_equal(jvae_factorvae_preset_name(JVAE_FACTORVAE_DLIB), "dlib");
     assert_string_equal(jvae_factorvae_preset_name(JVAE_FACTORVAE_PAPER), "paper");
     assert_string_equal(jvae_factorvae_preset_name((jvae_factorvae_preset)9), "unknown");
+    assert_int_equal(jvae_factorvae_options_init(NULL, JVAE_FACTORVAE_DLIB),
+                     JVAE_ERR_INVALID_ARGUMENT);
     assert_int_equal(jvae_factorvae_options_init(&o, (jvae_factorvae_preset)9),
                      JVAE_ERR_INVALID_ARGUMENT);
 }

@@ -269,12 +269,12 @@ static void test_gradients_paper_geometry(void **state)
 }
 
 /* The fast kernels against the naive twins (which sum in double, so they are
- * exact to float rounding). A fast value is a float sum of K ≤ ~1000 products
- * of values ≤ 1 (the largest K comes from the group tests below); with
- * random-sign roundings its error is about √K·ε·|partial sums| ≈
- * 32·6e-8·30 ≈ 6e-5 at the largest K, less elsewhere. abs 2e-4 + rel 1e-4
- * covers that with margin, while a wrong index or a missing tap errs by
- * O(0.1). Starting the gradients from random values also checks that both
+ * exact to float rounding). A fast value is a float sum of K ≤ ~3000 products
+ * of values ≤ 1 (the largest K: the weight gradient of the 64x64 layer below,
+ * over N·P = 3·32²); with random-sign roundings its error is about
+ * √K·ε·|partial sums| ≈ 55·6e-8·20 ≈ 7e-5 there, less elsewhere. abs 2e-4 +
+ * rel 1e-4 covers that, while a wrong index or a missing tap errs by O(0.1).
+ * Starting the gradients from random values also checks that both
  * accumulate. */
 static void compare_with_ref(const conv_layer *layer, const jvae_conv_dims *d, jvae_rng *rng,
                              int threads)
@@ -330,12 +330,20 @@ static void test_fast_matches_ref(void **state)
             random_dims(layer, &rng, random_int(&rng, 1, 3), random_int(&rng, 0, 2), 4);
         compare_with_ref(layer, &d, &rng, 1);
     }
-    jvae_conv_dims paper;
-    if (layer == &CONV2D)
-        assert_int_equal(jvae_conv_dims_init(&paper, 3, 3, 16, 16, 8, 4, 4, 2, 1), 0);
-    else
-        assert_int_equal(jvae_conv_transpose_dims_init(&paper, 3, 8, 8, 8, 3, 4, 4, 2, 1), 0);
-    compare_with_ref(layer, &paper, &rng, 1);
+    /* The paper's 4x4/2/1 layers at every grid width of the model (4 to 32),
+     * with few channels to keep the twins quick. */
+    const int sides[4] = {8, 16, 32, 64}; /* the larger side of each layer */
+    for (int i = 0; i < 4; i++) {
+        jvae_conv_dims paper;
+        if (layer == &CONV2D)
+            assert_int_equal(jvae_conv_dims_init(&paper, 3, 3, sides[i], sides[i], 4, 4, 4, 2, 1),
+                             0);
+        else
+            assert_int_equal(jvae_conv_transpose_dims_init(&paper, 3, 4, sides[i] / 2,
+                                                           sides[i] / 2, 3, 4, 4, 2, 1),
+                             0);
+        compare_with_ref(layer, &paper, &rng, 1);
+    }
 }
 
 /* The fast kernels work through the batch in groups of samples sized by a

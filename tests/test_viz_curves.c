@@ -203,12 +203,43 @@ static void test_bad_logs_and_arguments(void **state)
     }
 }
 
+static void test_training_curves_groups(void **state)
+{
+    (void)state;
+    const char *dir = test_scratch_dir("viz-curves-groups");
+    char csv[1300];
+    snprintf(csv, sizeof csv, "%s", write_file(dir, "log.csv", log_text));
+    assert_int_equal(jvae_write_training_curves(dir, csv, NULL), JVAE_OK);
+    char path[1400];
+    decoded_png png;
+    /* log_text has "loss" and "recon" (no loss-group name) and kl_z0, kl_z1, kl_c0 */
+    snprintf(path, sizeof path, "%s/curves_kl.png", dir);
+    assert_int_equal(read_png(path, &png), 0);
+    free(png.pixels);
+    snprintf(path, sizeof path, "%s/curves_loss.png", dir);
+    assert_int_not_equal(read_png(path, &png), 0);
+    snprintf(path, sizeof path, "%s/curves_capacity.png", dir);
+    assert_int_not_equal(read_png(path, &png), 0);
+
+    assert_int_equal(jvae_write_training_curves(NULL, csv, NULL), JVAE_ERR_INVALID_ARGUMENT);
+    assert_int_equal(jvae_write_training_curves(dir, NULL, NULL), JVAE_ERR_INVALID_ARGUMENT);
+    jvae_plot_options options;
+    jvae_plot_options_init(&options);
+    options.version = 0;
+    assert_int_equal(jvae_write_training_curves(dir, csv, &options), JVAE_ERR_VERSION);
+    jvae_plot_options_init(&options);
+    options.x_column = "epoch";
+    assert_int_equal(jvae_write_training_curves(dir, csv, &options), JVAE_ERR_FORMAT);
+    assert_error_contains("no 'epoch' column");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_reader),
         cmocka_unit_test(test_plot_puts_points_where_the_frame_says),
         cmocka_unit_test(test_bad_logs_and_arguments),
+        cmocka_unit_test(test_training_curves_groups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,19 +17,26 @@ static jvae_status check_ids(const char *fn, const char *what, const int32_t *id
     return JVAE_OK;
 }
 
-static jvae_status contingency(const char *fn, int64_t *table, const int32_t *clusters,
-                               const int32_t *labels, int64_t n, int n_clusters, int n_labels)
+static jvae_status check_sizes(const char *fn, int64_t n, int n_clusters, int n_labels)
 {
-    JVAE_CHECK_NOT_NULL(table, fn);
-    JVAE_CHECK_NOT_NULL(clusters, fn);
-    JVAE_CHECK_NOT_NULL(labels, fn);
     if (n < 1) return jvae_fail(JVAE_ERR_INVALID_ARGUMENT, "%s: n must be >= 1, got %lld", fn, (long long)n);
     if (n_clusters < 1 || n_clusters > JVAE_MAX_CLUSTERS || n_labels < 1 ||
         n_labels > JVAE_MAX_CLUSTERS)
         return jvae_fail(JVAE_ERR_INVALID_ARGUMENT,
                          "%s: n_clusters and n_labels must be 1..%d, got %d and %d", fn,
                          JVAE_MAX_CLUSTERS, n_clusters, n_labels);
-    jvae_status st = check_ids(fn, "clusters", clusters, n, n_clusters);
+    return JVAE_OK;
+}
+
+static jvae_status contingency(const char *fn, int64_t *table, const int32_t *clusters,
+                               const int32_t *labels, int64_t n, int n_clusters, int n_labels)
+{
+    JVAE_CHECK_NOT_NULL(table, fn);
+    JVAE_CHECK_NOT_NULL(clusters, fn);
+    JVAE_CHECK_NOT_NULL(labels, fn);
+    jvae_status st = check_sizes(fn, n, n_clusters, n_labels);
+    if (st) return st;
+    st = check_ids(fn, "clusters", clusters, n, n_clusters);
     if (st == JVAE_OK) st = check_ids(fn, "labels", labels, n, n_labels);
     if (st) return st;
     memset(table, 0, (size_t)n_clusters * (size_t)n_labels * sizeof *table);
@@ -49,11 +56,12 @@ static jvae_status accuracy_of(const char *fn, jvae_accuracy *out, int32_t *mapp
                                int n_clusters, int n_labels)
 {
     JVAE_CHECK_NOT_NULL(out, fn);
-    size_t cells = (size_t)(n_clusters > 0 ? n_clusters : 0) * (size_t)(n_labels > 0 ? n_labels : 0);
-    int64_t *table = malloc((cells ? cells : 1) * sizeof *table);
-    double *weights = malloc((cells ? cells : 1) * sizeof *weights);
-    int *assignment = malloc((size_t)(n_clusters > 0 ? n_clusters : 1) * sizeof *assignment);
-    jvae_status st = JVAE_OK;
+    jvae_status st = check_sizes(fn, n, n_clusters, n_labels);
+    if (st) return st;
+    const size_t cells = (size_t)n_clusters * (size_t)n_labels;
+    int64_t *table = malloc(cells * sizeof *table);
+    double *weights = malloc(cells * sizeof *weights);
+    int *assignment = malloc((size_t)n_clusters * sizeof *assignment);
     if (!table || !weights || !assignment)
         st = jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate the table", fn);
     if (st == JVAE_OK) st = contingency(fn, table, clusters, labels, n, n_clusters, n_labels);

@@ -118,6 +118,47 @@ static void unpad_add(float *image, const float *padded, const jvae_patch_geomet
     }
 }
 
+/* dst (rows, width), contiguous = rows runs of src that start `step` apart. */
+static inline void copy_fixed(float *restrict dst, const float *restrict src, int rows, int width,
+                              size_t step)
+{
+    for (int r = 0; r < rows; r++, src += step, dst += width)
+        for (int x = 0; x < width; x++) dst[x] = src[x];
+}
+
+/* rows runs of dst that start `step` apart += src (rows, width), contiguous. */
+static inline void add_fixed(float *restrict dst, const float *restrict src, int rows, int width,
+                             size_t step)
+{
+    for (int r = 0; r < rows; r++, dst += step, src += width)
+        for (int x = 0; x < width; x++) dst[x] += src[x];
+}
+
+/* The runs are one grid row long, 4 to 32 values in the paper's layers: a
+ * constant width turns each into a few vector moves instead of a loop with
+ * a tail, which doubles the speed of the narrow grids. */
+static void copy_runs(float *dst, const float *src, int rows, int width, size_t step)
+{
+    switch (width) {
+    case 4: copy_fixed(dst, src, rows, 4, step); break;
+    case 8: copy_fixed(dst, src, rows, 8, step); break;
+    case 16: copy_fixed(dst, src, rows, 16, step); break;
+    case 32: copy_fixed(dst, src, rows, 32, step); break;
+    default: copy_fixed(dst, src, rows, width, step); break;
+    }
+}
+
+static void add_runs(float *dst, const float *src, int rows, int width, size_t step)
+{
+    switch (width) {
+    case 4: add_fixed(dst, src, rows, 4, step); break;
+    case 8: add_fixed(dst, src, rows, 8, step); break;
+    case 16: add_fixed(dst, src, rows, 16, step); break;
+    case 32: add_fixed(dst, src, rows, 32, step); break;
+    default: add_fixed(dst, src, rows, width, step); break;
+    }
+}
+
 void jvae_im2col(float *col, const float *images, int count, const jvae_patch_geometry *g,
                  float *padded)
 {
@@ -126,18 +167,14 @@ void jvae_im2col(float *col, const float *images, int count, const jvae_patch_ge
     const size_t grid_plane = (size_t)g->grid_h * (size_t)g->grid_w;
     const size_t ld = (size_t)count * grid_plane; /* one row of col */
     const size_t grid_step = (size_t)g->stride * l.row; /* padded floats per grid row */
-    const int grid_w = g->grid_w;
     for (int n = 0; n < count; n++) {
         pad_image(padded, images + (size_t)n * image_floats, g, &l);
         float *row = col + (size_t)n * grid_plane;
         for (int c = 0; c < g->channels; c++)
             for (int ki = 0; ki < g->k_h; ki++)
-                for (int kj = 0; kj < g->k_w; kj++, row += ld) {
-                    const float *src = padded + tap_offset(&l, g, c, ki, kj);
-                    float *dst = row;
-                    for (int gy = 0; gy < g->grid_h; gy++, src += grid_step, dst += grid_w)
-                        for (int gx = 0; gx < grid_w; gx++) dst[gx] = src[gx];
-                }
+                for (int kj = 0; kj < g->k_w; kj++, row += ld)
+                    copy_runs(row, padded + tap_offset(&l, g, c, ki, kj), g->grid_h, g->grid_w,
+                              grid_step);
     }
 }
 
@@ -149,18 +186,14 @@ void jvae_col2im_add(float *images, const float *col, int count, const jvae_patc
     const size_t grid_plane = (size_t)g->grid_h * (size_t)g->grid_w;
     const size_t ld = (size_t)count * grid_plane;
     const size_t grid_step = (size_t)g->stride * l.row;
-    const int grid_w = g->grid_w;
     for (int n = 0; n < count; n++) {
         memset(padded, 0, jvae_padded_floats(g) * sizeof *padded);
         const float *row = col + (size_t)n * grid_plane;
         for (int c = 0; c < g->channels; c++)
             for (int ki = 0; ki < g->k_h; ki++)
-                for (int kj = 0; kj < g->k_w; kj++, row += ld) {
-                    float *dst = padded + tap_offset(&l, g, c, ki, kj);
-                    const float *src = row;
-                    for (int gy = 0; gy < g->grid_h; gy++, dst += grid_step, src += grid_w)
-                        for (int gx = 0; gx < grid_w; gx++) dst[gx] += src[gx];
-                }
+                for (int kj = 0; kj < g->k_w; kj++, row += ld)
+                    add_runs(padded + tap_offset(&l, g, c, ki, kj), row, g->grid_h, g->grid_w,
+                             grid_step);
         unpad_add(images + (size_t)n * image_floats, padded, g, &l);
     }
 }

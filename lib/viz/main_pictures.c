@@ -13,6 +13,8 @@
 /* Images of the data set used to rank units by KL, and per encode call. */
 #define MAIN_KL_IMAGES 10000
 #define MAIN_KL_BATCH 256
+/* Longest folder name: the file names written into it must still fit a path buffer. */
+#define MAIN_MAX_DIR 4000
 
 static void join(char *buf, size_t size, const char *dir, const char *name)
 {
@@ -55,6 +57,9 @@ jvae_status jvae_write_training_curves(const char *dir, const char *csv_path,
     static const char *const units[] = {"kl_z*", "kl_c*"};
     JVAE_CHECK_NOT_NULL(dir, fn);
     JVAE_CHECK_NOT_NULL(csv_path, fn);
+    if (strlen(dir) > MAIN_MAX_DIR)
+        return jvae_fail(JVAE_ERR_INVALID_ARGUMENT, "%s: dir is longer than %d bytes", fn,
+                         MAIN_MAX_DIR);
     jvae_plot_options defaults;
     if (options == NULL) {
         jvae_plot_options_init(&defaults);
@@ -104,6 +109,9 @@ jvae_status jvae_write_main_pictures(const char *dir, const jvae_model *model,
 {
     static const char fn[] = "jvae_write_main_pictures";
     JVAE_CHECK_NOT_NULL(dir, fn);
+    if (strlen(dir) > MAIN_MAX_DIR)
+        return jvae_fail(JVAE_ERR_INVALID_ARGUMENT, "%s: dir is longer than %d bytes", fn,
+                         MAIN_MAX_DIR);
     jvae_picture_options o;
     jvae_model_view view;
     jvae_status st = jvae_picture_options_resolve(&o, options, fn);
