@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #define JVAE_ERROR_CAPACITY 512
 
@@ -9,10 +10,14 @@ static _Thread_local char last_error[JVAE_ERROR_CAPACITY];
 
 jvae_status jvae_fail(jvae_status status, const char *fmt, ...)
 {
+    /* Formatted aside first, so a message may quote the previous one
+     * (jvae_fail(st, "%s: %s", fn, jvae_last_error())) to add context. */
+    char message[JVAE_ERROR_CAPACITY];
     va_list args;
     va_start(args, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, args);
+    vsnprintf(message, sizeof message, fmt, args);
     va_end(args);
+    memcpy(last_error, message, sizeof message);
     return status;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 jvae_status jvae_canvas_init(jvae_canvas *canvas, const char *fn, int64_t width, int64_t height,
@@ -179,50 +180,21 @@ static int encode_png(FILE *file, const jvae_canvas *canvas, png_failure *failur
 
 jvae_status jvae_canvas_write_png(const jvae_canvas *canvas, const char *path, const char *fn)
 {
-    size_t length = strlen(path);
-    char *temporary = malloc(length + sizeof ".tmp-XXXXXX");
-    if (temporary == NULL)
-        return jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate a file name", fn);
-    memcpy(temporary, path, length);
-    memcpy(temporary + length, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
-    int fd = mkstemp(temporary);
-    if (fd < 0) {
-        jvae_status st = jvae_fail(JVAE_ERR_IO, "%s: cannot create '%s': %s", fn, temporary,
-                                   strerror(errno));
-        free(temporary);
-        return st;
-    }
-    /* mkstemp makes the file private (0600); a picture is an ordinary file. */
-    fchmod(fd, 0644);
-    FILE *file = fdopen(fd, "wb");
-    if (file == NULL) {
-        jvae_status st = jvae_fail(JVAE_ERR_IO, "%s: cannot open '%s': %s", fn, temporary,
-                                   strerror(errno));
-        close(fd);
-        unlink(temporary);
-        free(temporary);
-        return st;
-    }
+    jvae_atomic_file file;
+    jvae_status st = jvae_atomic_open(&file, path);
+    if (st != JVAE_OK) return jvae_fail(st, "%s: %s", fn, jvae_last_error());
     png_failure failure;
     failure.message[0] = '\0';
-    int encoded = encode_png(file, canvas, &failure);
-    int write_errno = ferror(file) ? errno : 0;
-    int closed = fclose(file);
-    int close_errno = errno;
-    jvae_status st = JVAE_OK;
-    if (encoded != 0 && write_errno != 0)
-        st = jvae_fail(JVAE_ERR_IO, "%s: cannot write '%s': %s", fn, temporary,
-                       strerror(write_errno));
-    else if (encoded != 0)
-        st = jvae_fail(JVAE_ERR_FORMAT, "%s: libpng cannot write '%s': %s", fn, path,
-                       failure.message);
-    else if (closed != 0)
-        st = jvae_fail(JVAE_ERR_IO, "%s: cannot write '%s': %s", fn, temporary,
-                       strerror(close_errno));
-    else if (rename(temporary, path) != 0)
-        st = jvae_fail(JVAE_ERR_IO, "%s: cannot rename '%s' to '%s': %s", fn, temporary, path,
-                       strerror(errno));
-    if (st != JVAE_OK) unlink(temporary);
-    free(temporary);
-    return st;
+    if (encode_png(file.stream, canvas, &failure) != 0) {
+        int write_errno = ferror(file.stream) ? errno : 0;
+        jvae_atomic_abort(&file);
+        if (write_errno != 0)
+            return jvae_fail(JVAE_ERR_IO, "%s: cannot write '%s': %s", fn, path,
+                             strerror(write_errno));
+        return jvae_fail(JVAE_ERR_FORMAT, "%s: libpng cannot write '%s': %s", fn, path,
+                         failure.message);
+    }
+    st = jvae_atomic_commit(&file);
+    if (st != JVAE_OK) return jvae_fail(st, "%s: %s", fn, jvae_last_error());
+    return JVAE_OK;
 }

@@ -3,8 +3,8 @@
  * stays on one file system and is atomic); commit flushes it to disk and
  * renames it over `path`; any failure removes the temporary file, leaving an
  * existing file at `path` untouched. */
-#ifndef JVAE_IO_ATOMIC_FILE_H
-#define JVAE_IO_ATOMIC_FILE_H
+#ifndef JVAE_CORE_ATOMIC_FILE_H
+#define JVAE_CORE_ATOMIC_FILE_H
 
 #include <stddef.h>
 #include <stdio.h>

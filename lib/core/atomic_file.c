@@ -1,4 +1,4 @@
-#include "io/atomic_file.h"
+#include "core/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +41,7 @@ jvae_status jvae_atomic_open(jvae_atomic_file *file, const char *path)
         release(file);
         return st;
     }
-    /* mkstemp makes the file private (0600); a saved model is an ordinary
+    /* mkstemp makes the file private (0600); a saved file is an ordinary
      * document. */
     if (fchmod(fd, 0644) != 0 || (file->stream = fdopen(fd, "wb")) == NULL) {
         int saved = errno;
