@@ -12,7 +12,7 @@
 
 /* Record a formatted message for this thread and return status, so that
  * call sites read `return jvae_fail(JVAE_ERR_SHAPE, "x: ...", ...);`. The
- * arguments may include jvae_last_error() itself, to prefix context.
+ * arguments may include jvae_last_error() itself, to prefix context. */
 jvae_status jvae_fail(jvae_status status, const char *fmt, ...) JVAE_PRINTF(2, 3);
 
 /* Shape of a tensor as "(64, 1, 32, 32)" into buf (at least 96 bytes). */
