@@ -147,7 +147,8 @@ void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const flo
     const conv_plan p = plan_for(d, threads);
     const int workers = p.split.threads;
     float *partials = scratch + (size_t)workers * p.slice; /* (workers − 1, out_c, R) */
-    memset(partials, 0, (size_t)(workers - 1) * p.weight_floats * sizeof *partials);
+    if (workers > 1)
+        memset(partials, 0, (size_t)(workers - 1) * p.weight_floats * sizeof *partials);
     jvae_channel_sums_add(dbias, dout, d->batch, d->out_c, p.plane);
 #pragma omp parallel for num_threads(workers) schedule(static) if (workers > 1)
     for (int group = 0; group < p.split.groups; group++) {

@@ -153,7 +153,8 @@ void jvae_conv2d_transpose_backward_mt(float *din, float *dweight, float *dbias,
     const transpose_plan p = plan_for(d, threads);
     const int workers = p.split.threads;
     float *partials = scratch + (size_t)workers * p.slice; /* (workers − 1, in_c, Q) */
-    memset(partials, 0, (size_t)(workers - 1) * p.weight_floats * sizeof *partials);
+    if (workers > 1)
+        memset(partials, 0, (size_t)(workers - 1) * p.weight_floats * sizeof *partials);
     jvae_channel_sums_add(dbias, dout, d->batch, d->out_c, p.out_plane);
 #pragma omp parallel for num_threads(workers) schedule(static) if (workers > 1)
     for (int group = 0; group < p.split.groups; group++) {
