@@ -5,6 +5,7 @@ the table of bench/README.md, with the targets checked.
 usage: report.py RESULTS_FILE   (the lines bench/run.sh collected)
 """
 import shlex
+import statistics
 import sys
 
 SIDES = ("ours", "torch", "torch+jemalloc")
@@ -36,6 +37,12 @@ def number(row, key):
         return None
 
 
+def median_of(rows, key):
+    """Median of a field over the repeated measurements of one cell (None if absent)."""
+    values = [v for v in (number(r, key) for r in rows) if v is not None]
+    return statistics.median(values) if values else None
+
+
 def fmt(value, digits=0):
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -49,21 +56,26 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     rows = parse(sys.argv[1])
-    sgemm = {int(r["threads"]): number(r, "gflops") for r in rows if r.get("mode") == "sgemm"}
-    table = {}
+    sgemm_rows = {}
+    table = {}  # (config, threads, side, mode) -> the rows of every round
     for r in rows:
-        if r.get("mode") in ("train", "encode"):
-            table[(r["config"], int(r["threads"]), r["side"], r["mode"])] = r
+        if r.get("mode") == "sgemm":
+            sgemm_rows.setdefault(int(r["threads"]), []).append(r)
+        elif r.get("mode") in ("train", "encode"):
+            table.setdefault((r["config"], int(r["threads"]), r["side"], r["mode"]), []).append(r)
+    sgemm = {t: median_of(rs, "gflops") for t, rs in sgemm_rows.items()}
+    sgemm_cpu = {t: median_of(rs, "gflops_per_cpu_s") for t, rs in sgemm_rows.items()}
+    rounds = max((len(rs) for rs in table.values()), default=0)
     configs = sorted({key[0] for key in table})
     threads_list = sorted({key[1] for key in table})
 
     def get(config, threads, side, mode, key):
-        row = table.get((config, threads, side, mode))
-        return None if row is None else number(row, key)
+        return median_of(table.get((config, threads, side, mode), []), key)
 
     versions = {r["side"]: r.get("version") or r.get("torch") for r in rows
                 if r.get("mode") == "train"}
-    print(f"libjointvae {versions.get('ours', '?')}, torch {versions.get('torch', '?')}")
+    print(f"libjointvae {versions.get('ours', '?')}, torch {versions.get('torch', '?')}"
+          + (f"; median of {rounds} rounds" if rounds > 1 else ""))
     print()
     header = ("cfg thr | train img/s: ours  torch  t+jem | ours/torch ours/t+jem | "
               "encode img/s: ours  torch  t+jem | ours/torch ours/t+jem | "
@@ -106,9 +118,27 @@ def main():
                     # sharing its core with another process.
                     if util is not None and threads == 1 and util < 0.9:
                         busy.append(f"{side} {mode} {config}: {util:.2f}")
+    if 1 in threads_list:
+        # Per CPU-second figures of the single-threaded runs: preemption by other
+        # processes does not count against them, so they stay comparable when the
+        # machine is busy (two-threaded runs cannot be read this way: spinning
+        # OpenMP and OpenBLAS threads burn CPU time without progress).
+        print()
+        print("1 thread, images per CPU-second (robust to load from other processes):")
+        print("cfg | train: ours  torch  t+jem  ours/torch ours/t+jem | "
+              "encode: ours  torch  t+jem  ours/torch ours/t+jem")
+        for config in configs:
+            train = [get(config, 1, s, "train", "img_per_cpu_s") for s in SIDES]
+            encode = [get(config, 1, s, "encode", "img_per_cpu_s") for s in SIDES]
+            print(f"{config:>3} | {fmt(train[0]):>11} {fmt(train[1]):>6} {fmt(train[2]):>6} "
+                  f"{fmt(ratio(train[0], train[1]), 2):>11} {fmt(ratio(train[0], train[2]), 2):>10}"
+                  f" | {fmt(encode[0]):>12} {fmt(encode[1]):>6} {fmt(encode[2]):>6} "
+                  f"{fmt(ratio(encode[0], encode[1]), 2):>11} "
+                  f"{fmt(ratio(encode[0], encode[2]), 2):>10}")
     print()
     for threads in threads_list:
-        print(f"sgemm 1024^3 ceiling at {threads} thread(s): {fmt(sgemm.get(threads), 1)} GFLOP/s")
+        print(f"sgemm 1024^3 ceiling at {threads} thread(s): {fmt(sgemm.get(threads), 1)} GFLOP/s "
+              f"({fmt(sgemm_cpu.get(threads), 1)} per CPU-second)")
     print()
     print("targets (ours vs torch, vs torch+jemalloc):")
     for name, values, target in checks:

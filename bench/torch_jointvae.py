@@ -236,7 +236,8 @@ def synthetic_images(config, batch, generator):
 def timed_windows(work, images_per_call, warmup_s, seconds, window_s):
     """Warm up for warmup_s (at least 2 calls), then time windows of at least
     window_s (and one call) until `seconds` have passed and 3 windows exist.
-    Returns (median, min, max window throughput, total calls, wall, cpu)."""
+    Returns (median, min, max window throughput, total calls, wall, cpu)
+    (cpu: this process's CPU seconds, all threads)."""
     start = time.perf_counter()
     calls = 0
     while calls < 2 or time.perf_counter() - start < warmup_s:
@@ -312,7 +313,8 @@ def main():
         usage = resource.getrusage(resource.RUSAGE_SELF)
         print(f"result side={args.label} mode={mode} config={args.config} "
               f"threads={args.threads} batch={batch} img_per_s={median:.2f} "
-              f"img_per_s_min={low:.2f} img_per_s_max={high:.2f} calls={calls} "
+              f"img_per_s_min={low:.2f} img_per_s_max={high:.2f} "
+              f"img_per_cpu_s={calls * batch / cpu:.2f} calls={calls} "
               f"wall_s={wall:.3f} cpu_util={cpu / wall:.2f} peak_rss_kb={status_kb('VmHWM')} "
               f"maxrss_kb={usage.ru_maxrss} rss_before_import_kb={RSS_BEFORE_IMPORT_KB} "
               f"rss_after_import_kb={RSS_AFTER_IMPORT_KB} loss={losses[-1]:.4f} "
