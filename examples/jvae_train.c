@@ -590,6 +590,10 @@ int main(int argc, char **argv)
     if (s.checkpoint_every < 1 || s.log_every < 1) fail("--checkpoint-every and --log-every must be >= 1");
     if (s.cap_continuous[2] < 1 || s.cap_discrete[2] < 1) fail("capacity iterations must be >= 1");
 
+    /* This program owns its process: the kernels' own threads do the splitting,
+     * and a multi-threaded BLAS under them only contends for the same cores. */
+    check(jvae_blas_set_threads(1), "BLAS threads");
+
     if (mkdir(s.out, 0777) != 0 && errno != EEXIST) fail("cannot create %s: %s", s.out, strerror(errno));
 
     jvae_dataset *data = open_data(&s, p);

@@ -1,5 +1,6 @@
 /* ReLU and sigmoid (lib/nn/activation.c): gradients against finite
  * differences, accumulation, in-place forward, and the extremes. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,47 @@ static void test_relu_values_and_accumulation(void **state)
     assert_memory_equal(din, expected, sizeof expected);
 }
 
+/* The bit-level ReLU kernels against the plain float definitions, on every
+ * special value: ±0, ±inf, NaNs of both signs, denormals. The storing
+ * backward must equal zeroing then accumulating bit for bit (−0 gradients
+ * become +0 in both). */
+static void test_relu_special_values(void **state)
+{
+    (void)state;
+    enum { N = 12 };
+    const float specials[N] = {-2.0f, -0.0f, 0.0f, 0.5f, INFINITY, -INFINITY, NAN, -NAN,
+                               1e-45f, -1e-45f, FLT_MAX, -FLT_MAX};
+    float out[N], din_store[N], din_acc[N];
+    jvae_relu_forward(out, specials, N);
+    for (int i = 0; i < N; i++) {
+        const float x = specials[i];
+        if (isnan(x)) {
+            assert_true(isnan(out[i]));
+        } else {
+            const float want = x < 0.0f ? 0.0f : x;
+            assert_memory_equal(&out[i], &want, sizeof want);
+        }
+    }
+    /* Every gradient value against every forward output value. */
+    for (int g = 0; g < N; g++) {
+        float dout[N];
+        for (int i = 0; i < N; i++) dout[i] = specials[g];
+        memset(din_acc, 0, sizeof din_acc);
+        jvae_relu_backward(din_acc, dout, specials, N);
+        for (int i = 0; i < N; i++) din_store[i] = 123.0f;
+        jvae_relu_backward_store(din_store, dout, specials, N);
+        for (int i = 0; i < N; i++) {
+            const float want = specials[i] > 0.0f ? 0.0f + dout[i] : 0.0f;
+            if (isnan(want)) {
+                assert_true(isnan(din_store[i]) && isnan(din_acc[i]));
+            } else {
+                assert_memory_equal(&din_store[i], &want, sizeof want);
+                assert_memory_equal(&din_acc[i], &want, sizeof want);
+            }
+        }
+    }
+}
+
 static void test_sigmoid_extremes_and_accumulation(void **state)
 {
     (void)state;
@@ -115,6 +157,7 @@ int main(void)
         cmocka_unit_test(test_relu_gradient),
         cmocka_unit_test(test_sigmoid_gradient),
         cmocka_unit_test(test_relu_values_and_accumulation),
+        cmocka_unit_test(test_relu_special_values),
         cmocka_unit_test(test_sigmoid_extremes_and_accumulation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,9 +21,9 @@ typedef void (*forward_fn)(float *, const float *, const float *, const float *,
 typedef void (*backward_fn)(float *, float *, float *, const float *, const float *,
                             const float *, const jvae_conv_dims *, float *);
 typedef void (*forward_mt_fn)(float *, const float *, const float *, const float *,
-                              const jvae_conv_dims *, float *, int);
+                              const jvae_conv_dims *, float *, jvae_pool *);
 typedef void (*backward_mt_fn)(float *, float *, float *, const float *, const float *,
-                               const float *, const jvae_conv_dims *, float *, int);
+                               const float *, const jvae_conv_dims *, float *, jvae_pool *);
 
 /* One implementation: the fast kernels, or the naive twins behind the same
  * signature (they ignore the scratch). */
@@ -297,8 +297,12 @@ static void compare_with_ref(const conv_layer *layer, const jvae_conv_dims *d, j
         layer->fast.backward(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, d, c.scratch);
     } else {
         float *scratch = alloc_floats(layer->scratch_floats_mt(d, threads));
-        layer->forward_mt(c.out, c.in, c.weight, c.bias, d, scratch, threads);
-        layer->backward_mt(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, d, scratch, threads);
+        jvae_pool *pool = NULL;
+        assert_int_equal(jvae_pool_create(&pool, threads, "compare_with_ref"), JVAE_OK);
+        assert_int_equal(jvae_pool_threads(pool), threads);
+        layer->forward_mt(c.out, c.in, c.weight, c.bias, d, scratch, pool);
+        layer->backward_mt(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, d, scratch, pool);
+        jvae_pool_free(pool);
         free(scratch);
     }
     layer->ref.forward(out_ref, c.in, c.weight, c.bias, d, NULL);
@@ -413,12 +417,15 @@ static void test_threads(void **state)
     case_init(&c, layer, &d, &rng);
     float *scratch = alloc_floats(layer->scratch_floats_mt(&d, 3));
     float *first = alloc_floats(c.weight_count);
+    jvae_pool *pool = NULL;
+    assert_int_equal(jvae_pool_create(&pool, 3, "test_threads"), JVAE_OK);
     for (int run = 0; run < 2; run++) {
         zero_gradients(&c);
-        layer->backward_mt(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &d, scratch, 3);
+        layer->backward_mt(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &d, scratch, pool);
         if (run == 0) memcpy(first, c.dweight, c.weight_count * sizeof *first);
     }
     assert_memory_equal(first, c.dweight, c.weight_count * sizeof *first);
+    jvae_pool_free(pool);
     free(first);
     free(scratch);
     case_free(&c);

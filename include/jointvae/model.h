@@ -54,10 +54,12 @@ typedef struct jvae_model_options {
     int hidden;            /* hidden width of the fully connected layers, 1..JVAE_MAX_WIDTH
                               (default 256, the official value) */
     uint64_t seed;         /* seeds the model's generator: init and training noise (default 1) */
-    int threads;           /* OpenMP threads of the conv kernels, >= 1 (default 1): results
+    int threads;           /* worker threads of the conv kernels (the library's own, which
+                              sleep when idle; docs/model.md), >= 1 (default 1): results
                               repeat bit for bit for a given count and differ across
-                              counts by float rounding only. With threads > 1 set
-                              OPENBLAS_NUM_THREADS=1 so the two do not oversubscribe */
+                              counts by float rounding only. With threads > 1 keep
+                              the BLAS single-threaded (jvae_blas_set_threads) so the
+                              two do not oversubscribe */
 } jvae_model_options;
 
 /* Fill defaults: 1x32x32, 10 continuous, one discrete of 10, T = 0.67, hidden 256,
@@ -116,6 +118,19 @@ JVAE_API jvae_status jvae_model_infer_bytes(const jvae_model *model, int batch, 
  * Errors: INVALID_ARGUMENT, OVERFLOW, OUT_OF_MEMORY (the old count stays).
  * Mutates the model: not concurrent with any other call on it. */
 JVAE_API jvae_status jvae_model_set_threads(jvae_model *model, int threads);
+
+/* The thread count of the BLAS library (OpenBLAS) that the kernels call.
+ * PROCESS-WIDE, unlike everything else in this library: it also changes the
+ * BLAS used by the host's own code. The library never calls it by itself. The
+ * model's kernels split work over their own threads (options.threads) and call
+ * the BLAS on small matrices, where a multi-threaded BLAS only adds contention:
+ * a program that owns its process (like jvae-train) should set 1, as should a
+ * host training with threads > 1. Equivalent to OPENBLAS_NUM_THREADS=1 in the
+ * environment. Errors: INVALID_ARGUMENT (threads < 1). Not thread-safe: call it
+ * before any thread uses the library. */
+JVAE_API jvae_status jvae_blas_set_threads(int threads);
+/* The BLAS library's current thread count. */
+JVAE_API int jvae_blas_threads(void);
 
 /* Reseed the model's generator, which draws the training noise of
  * jvae_model_forward when no noise is passed in. Errors: INVALID_ARGUMENT. */

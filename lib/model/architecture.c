@@ -183,6 +183,7 @@ void jvae_model_free(jvae_model *model)
     free(model->grads);
     free(model->kl_units);
     free(model->workspace);
+    jvae_pool_free(model->pool);
     free(model);
 }
 

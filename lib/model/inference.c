@@ -71,6 +71,15 @@ static jvae_status allocate_plan(const char *fn, int planned, size_t floats, flo
     return JVAE_OK;
 }
 
+/* The call's own workers for options.threads (the count the scratch was
+ * planned for; NULL for one), so concurrent calls never share a pool. */
+static jvae_status make_pool(const char *fn, const jvae_model *m, jvae_pool **out)
+{
+    *out = NULL;
+    const int threads = m->options.threads;
+    return threads > 1 ? jvae_pool_create(out, threads, fn) : JVAE_OK;
+}
+
 jvae_status jvae_model_infer_bytes(const jvae_model *model, int batch, size_t *bytes)
 {
     static const char *fn = "jvae_model_infer_bytes";
@@ -152,6 +161,10 @@ jvae_status jvae_encode(const jvae_model *model, const jvae_tensor *images, jvae
     const int planned = plan_encode(model, c, NULL, &b, &floats);
     if ((st = allocate_plan(fn, planned, floats, &block))) return st;
     plan_encode(model, c, block, &b, &floats);
+    if ((st = make_pool(fn, model, &b.pool))) {
+        free(block);
+        return st;
+    }
     const size_t pixels = (size_t)model->options.channels * model->options.height *
                           (size_t)model->options.width;
     for (int64_t start = 0; start < n; start += c) {
@@ -161,6 +174,7 @@ jvae_status jvae_encode(const jvae_model *model, const jvae_tensor *images, jvae
         put_rows(logvar, start, b.logvar, count, dz);
         put_rows(alpha, start, b.alpha, count, width);
     }
+    jvae_pool_free(b.pool);
     free(block);
     return JVAE_OK;
 }
@@ -262,6 +276,10 @@ static jvae_status decode_rows(const char *fn, const jvae_model *m, const float 
     jvae_status st = allocate_plan(fn, planned, floats, &block);
     if (st) return st;
     plan_decode(m, c, block, &b, &floats);
+    if ((st = make_pool(fn, m, &b.pool))) {
+        free(block);
+        return st;
+    }
     const size_t pixels = (size_t)m->options.channels * m->options.height *
                           (size_t)m->options.width;
     for (int64_t start = 0; start < n; start += c) {
@@ -270,6 +288,7 @@ static jvae_status decode_rows(const char *fn, const jvae_model *m, const float 
         jvae_sigmoid_forward(images + (size_t)start * pixels, b.act[m->stages - 1],
                              (size_t)count * pixels);
     }
+    jvae_pool_free(b.pool);
     free(block);
     return JVAE_OK;
 }

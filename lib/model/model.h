@@ -99,6 +99,7 @@ struct jvae_model {
     /* Training workspace (jvae_model_reserve). */
     int reserved_batch;     /* B; 0 when nothing is reserved */
     float *workspace;       /* one allocation holding every buffer below */
+    jvae_pool *pool;        /* the conv kernels' workers for options.threads; NULL for 1 */
     jvae_train_buffers buf;
     /* State of the last forward. */
     int pending_batch;       /* N of a forward that backward has not consumed yet, else 0 */
@@ -125,8 +126,9 @@ static inline float *jvae_layer_bias(const jvae_model *m, float *block, int tens
 jvae_status jvae_loss_options_check(const char *fn, const jvae_loss_options *options);
 
 /* (Re)allocate the training workspace for max_batch images and `threads`
- * kernel threads (the conv scratch grows with the thread count); drops a
- * pending forward. fn names the caller in messages. */
+ * kernel threads (the conv scratch grows with the thread count) and the pool
+ * of those threads; drops a pending forward. On failure the previous
+ * workspace and pool stay. fn names the caller in messages. */
 jvae_status jvae_model_reserve_for(const char *fn, jvae_model *model, int max_batch,
                                    int threads);
 

@@ -68,6 +68,80 @@ float *jvae_carve(jvae_carver *c, size_t count, size_t times)
     return piece;
 }
 
+/* Below this many values a pass stays on the caller: waking a worker costs
+ * microseconds, a pass of 32 K values about as much. */
+#define PARALLEL_MIN_VALUES ((size_t)32 * 1024)
+
+typedef struct elementwise_job {
+    float *out;
+    const float *a, *b, *c;
+    size_t count;
+    float scale;
+} elementwise_job;
+
+/* Worker w's block of the job's values; block edges fall on multiples of 16
+ * values so that every block but the last stays vector-aligned. */
+static void block_of(const elementwise_job *j, int worker, int workers, size_t *begin,
+                     size_t *count)
+{
+    const size_t units = (j->count + 15) / 16;
+    const size_t first = units * (size_t)worker / (size_t)workers * 16;
+    size_t last = units * ((size_t)worker + 1) / (size_t)workers * 16;
+    if (last > j->count) last = j->count;
+    *begin = first < last ? first : last;
+    *count = last - *begin;
+}
+
+static int workers_for(jvae_pool *pool, size_t count)
+{
+    return count < PARALLEL_MIN_VALUES ? 1 : jvae_pool_threads(pool);
+}
+
+static void relu_forward_worker(void *context, int worker, int workers)
+{
+    const elementwise_job *j = context;
+    size_t begin, count;
+    block_of(j, worker, workers, &begin, &count);
+    jvae_relu_forward(j->out + begin, j->a + begin, count);
+}
+
+void jvae_pool_relu_forward(jvae_pool *pool, float *out, const float *in, size_t count)
+{
+    elementwise_job job = {.out = out, .a = in, .count = count};
+    jvae_pool_run(pool, workers_for(pool, count), relu_forward_worker, &job);
+}
+
+static void relu_backward_store_worker(void *context, int worker, int workers)
+{
+    const elementwise_job *j = context;
+    size_t begin, count;
+    block_of(j, worker, workers, &begin, &count);
+    jvae_relu_backward_store(j->out + begin, j->a + begin, j->b + begin, count);
+}
+
+void jvae_pool_relu_backward_store(jvae_pool *pool, float *din, const float *dout,
+                                   const float *out, size_t count)
+{
+    elementwise_job job = {.out = din, .a = dout, .b = out, .count = count};
+    jvae_pool_run(pool, workers_for(pool, count), relu_backward_store_worker, &job);
+}
+
+static void bce_backward_worker(void *context, int worker, int workers)
+{
+    const elementwise_job *j = context;
+    size_t begin, count;
+    block_of(j, worker, workers, &begin, &count);
+    jvae_bce_logits_backward(j->out + begin, j->a + begin, j->b + begin, count, j->scale);
+}
+
+void jvae_pool_bce_logits_backward(jvae_pool *pool, float *dlogits, const float *logits,
+                                   const float *targets, size_t count, float scale)
+{
+    elementwise_job job = {.out = dlogits, .a = logits, .b = targets, .count = count,
+                           .scale = scale};
+    jvae_pool_run(pool, workers_for(pool, count), bce_backward_worker, &job);
+}
+
 void jvae_encoder_forward(const jvae_model *m, int n, const float *images,
                           const jvae_encoder_buffers *b)
 {
@@ -77,8 +151,9 @@ void jvae_encoder_forward(const jvae_model *m, int n, const float *images,
         const jvae_conv_dims d = jvae_stage_dims(layer, n);
         jvae_conv2d_forward_mt(b->act[s], in, jvae_layer_weight(m, m->params, layer->tensor),
                                jvae_layer_bias(m, m->params, layer->tensor), &d, b->scratch,
-                               m->options.threads);
-        jvae_relu_forward(b->act[s], b->act[s], (size_t)n * jvae_stage_floats(layer));
+                               b->pool);
+        jvae_pool_relu_forward(b->pool, b->act[s], b->act[s],
+                               (size_t)n * jvae_stage_floats(layer));
         in = b->act[s];
     }
     /* (n, 64, 4, 4) read as (n, F): the channel-major flatten of features.view(N, -1). */
@@ -123,9 +198,10 @@ void jvae_decoder_forward(const jvae_model *m, int n, const float *latent,
         jvae_conv2d_transpose_forward_mt(b->act[s], in,
                                          jvae_layer_weight(m, m->params, layer->tensor),
                                          jvae_layer_bias(m, m->params, layer->tensor), &d,
-                                         b->scratch, m->options.threads);
+                                         b->scratch, b->pool);
         if (s < m->stages - 1)
-            jvae_relu_forward(b->act[s], b->act[s], (size_t)n * jvae_stage_floats(layer));
+            jvae_pool_relu_forward(b->pool, b->act[s], b->act[s],
+                                   (size_t)n * jvae_stage_floats(layer));
         in = b->act[s];
     }
 }

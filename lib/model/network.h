@@ -2,7 +2,8 @@
  * Internal: the encoder and decoder passes of the model over a batch of n
  * images, on buffers the caller provides (the training workspace, or the
  * per-call memory of an inference call). Nothing here allocates. The conv
- * kernels run on options.threads threads, so scratch must be sized for that.
+ * kernels run on the buffers' pool, so scratch must be sized for its thread
+ * count.
  * Legend as in model/model.h.
  */
 #ifndef JVAE_MODEL_NETWORK_H
@@ -18,7 +19,8 @@ typedef struct jvae_encoder_buffers {
     float *mu, *logvar;          /* (n, Dz); unused when Dz = 0 */
     float *alpha;                /* (n, ΣK) probabilities; unused when ΣK = 0 */
     float *head_blocks;          /* ΣK·n: the alpha logits, variable by variable */
-    float *scratch;              /* jvae_network_scratch_floats(m, n) */
+    float *scratch;              /* jvae_network_scratch_floats(m, n, pool's threads) */
+    jvae_pool *pool;             /* the conv kernels' workers; NULL for one thread */
 } jvae_encoder_buffers;
 
 /* Buffers of one decoder pass; act[S − 1] receives the logits (n, C, H, W). */
@@ -27,6 +29,7 @@ typedef struct jvae_decoder_buffers {
     float *features;             /* (n, F) */
     float *act[JVAE_MAX_STAGES]; /* (n, c_s, h_s, w_s) */
     float *scratch;
+    jvae_pool *pool;
 } jvae_decoder_buffers;
 
 /* images (n, C, H, W) → the encoder buffers. */
@@ -51,6 +54,16 @@ size_t jvae_decoder_max_floats(const jvae_model *m);
  * `threads` threads, forward or backward; 0 when the batch makes a geometry
  * overflow (see nn's dims_init). */
 size_t jvae_network_scratch_floats(const jvae_model *m, int n, int threads);
+
+/* Element-wise passes shared by the pool's workers in contiguous blocks
+ * (NULL pool: the caller alone). Each value's result is the same whichever
+ * worker computes it, so the bits do not depend on the thread count. Same
+ * contracts as the nn kernels of the same names. */
+void jvae_pool_relu_forward(jvae_pool *pool, float *out, const float *in, size_t count);
+void jvae_pool_relu_backward_store(jvae_pool *pool, float *din, const float *dout,
+                                   const float *out, size_t count);
+void jvae_pool_bce_logits_backward(jvae_pool *pool, float *dlogits, const float *logits,
+                                   const float *targets, size_t count, float scale);
 
 /* Bump allocator over one block: carve() hands out 16-float aligned pieces,
  * counting only when base is NULL; overflow latches. */

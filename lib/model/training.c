@@ -6,7 +6,8 @@
  *
  * Backward walks the network in reverse with two ping-pong buffers:
  * grad_a holds ∂loss/∂(a layer's output before its ReLU) and grad_b
- * ∂loss/∂(its input); each kernel accumulates, so each is zeroed first.
+ * ∂loss/∂(its input); each kernel accumulates, so each is zeroed first,
+ * except where a ReLU's backward stores its result outright.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -86,6 +87,16 @@ jvae_status jvae_model_reserve_for(const char *fn, jvae_model *model, int max_ba
     if (block == NULL)
         return jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes for %d images",
                          fn, bytes, max_batch);
+    if (threads != jvae_pool_threads(model->pool)) {
+        jvae_pool *pool = NULL;
+        jvae_status st = threads > 1 ? jvae_pool_create(&pool, threads, fn) : JVAE_OK;
+        if (st) {
+            free(block);
+            return st;
+        }
+        jvae_pool_free(model->pool);
+        model->pool = pool;
+    }
     free(model->workspace);
     model->workspace = block;
     size_t floats;
@@ -249,7 +260,8 @@ jvae_status jvae_model_forward(jvae_model *model, const jvae_tensor *images,
                                 .logvar = b->logvar,
                                 .alpha = b->alpha,
                                 .head_blocks = b->head_blocks,
-                                .scratch = b->scratch};
+                                .scratch = b->scratch,
+                                .pool = m->pool};
     memcpy(enc.act, b->enc_act, sizeof enc.act);
     jvae_encoder_forward(m, n, b->images, &enc);
 
@@ -262,7 +274,8 @@ jvae_status jvae_model_forward(jvae_model *model, const jvae_tensor *images,
     }
 
     jvae_decoder_buffers dec = {
-        .hidden = b->dec_hidden, .features = b->dec_features, .scratch = b->scratch};
+        .hidden = b->dec_hidden, .features = b->dec_features, .scratch = b->scratch,
+        .pool = m->pool};
     memcpy(dec.act, b->dec_act, sizeof dec.act);
     jvae_decoder_forward(m, n, b->latent, &dec);
 
@@ -321,9 +334,8 @@ static void decoder_backward(jvae_model *m, int n)
         jvae_conv2d_transpose_backward_mt(gb, jvae_layer_weight(m, m->grads, layer->tensor),
                                           jvae_layer_bias(m, m->grads, layer->tensor), ga, in,
                                           jvae_layer_weight(m, m->params, layer->tensor), &d,
-                                          b->scratch, m->options.threads);
-        zero(ga, in_count);
-        jvae_relu_backward(ga, gb, in, in_count);
+                                          b->scratch, m->pool);
+        jvae_pool_relu_backward_store(m->pool, ga, gb, in, in_count);
     }
     const jvae_linear_layer *l2 = &m->hidden_to_features, *l0 = &m->latent_to_hidden;
     const size_t hidden_count = (size_t)n * m->options.hidden;
@@ -331,8 +343,7 @@ static void decoder_backward(jvae_model *m, int n)
     jvae_linear_backward(gb, jvae_layer_weight(m, m->grads, l2->tensor),
                          jvae_layer_bias(m, m->grads, l2->tensor), ga, b->dec_hidden,
                          jvae_layer_weight(m, m->params, l2->tensor), n, l2->in, l2->out);
-    zero(ga, hidden_count);
-    jvae_relu_backward(ga, gb, b->dec_hidden, hidden_count);
+    jvae_pool_relu_backward_store(m->pool, ga, gb, b->dec_hidden, hidden_count);
     zero(b->dlatent, (size_t)n * m->latent_dim);
     jvae_linear_backward(b->dlatent, jvae_layer_weight(m, m->grads, l0->tensor),
                          jvae_layer_bias(m, m->grads, l0->tensor), ga, b->latent,
@@ -391,8 +402,7 @@ static void encoder_backward(jvae_model *m, int n)
     float *ga = b->grad_a, *gb = b->grad_b;
     const jvae_linear_layer *h = &m->to_hidden;
     const size_t hidden_count = (size_t)n * m->options.hidden;
-    zero(ga, hidden_count);
-    jvae_relu_backward(ga, gb, b->hidden, hidden_count);
+    jvae_pool_relu_backward_store(m->pool, ga, gb, b->hidden, hidden_count);
     zero(gb, (size_t)n * JVAE_FEATURES);
     jvae_linear_backward(gb, jvae_layer_weight(m, m->grads, h->tensor),
                          jvae_layer_bias(m, m->grads, h->tensor), ga, b->enc_act[m->stages - 1],
@@ -401,8 +411,7 @@ static void encoder_backward(jvae_model *m, int n)
         const jvae_conv_layer *layer = &m->encoder[s];
         const jvae_conv_dims d = jvae_stage_dims(layer, n);
         const size_t out_count = (size_t)n * jvae_stage_floats(layer);
-        zero(ga, out_count);
-        jvae_relu_backward(ga, gb, b->enc_act[s], out_count);
+        jvae_pool_relu_backward_store(m->pool, ga, gb, b->enc_act[s], out_count);
         float *din = NULL;
         const float *in = b->images;
         if (s > 0) {
@@ -413,7 +422,7 @@ static void encoder_backward(jvae_model *m, int n)
         jvae_conv2d_backward_mt(din, jvae_layer_weight(m, m->grads, layer->tensor),
                                 jvae_layer_bias(m, m->grads, layer->tensor), ga, in,
                                 jvae_layer_weight(m, m->params, layer->tensor), &d, b->scratch,
-                                m->options.threads);
+                                m->pool);
     }
 }
 
@@ -429,8 +438,8 @@ jvae_status jvae_model_backward(jvae_model *model)
     const jvae_train_buffers *b = &model->buf;
     const size_t count = (size_t)n * image_floats(model);
     zero(b->grad_a, count);
-    jvae_bce_logits_backward(b->grad_a, b->dec_act[model->stages - 1], b->images, count,
-                             (float)model->dtotal_drecon_sum);
+    jvae_pool_bce_logits_backward(model->pool, b->grad_a, b->dec_act[model->stages - 1],
+                                  b->images, count, (float)model->dtotal_drecon_sum);
     decoder_backward(model, n);
     latent_backward(model, n);
     encoder_backward(model, n);

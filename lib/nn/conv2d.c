@@ -11,7 +11,7 @@
  * G is as large as keeps col within a cache-sized budget (see im2col.h): the
  * GEMM then reads col from cache right after it was written, while the small
  * layers still get GEMMs of many samples at once. Worker threads take
- * contiguous blocks of groups; in backward each worker past the first sums
+ * contiguous blocks of groups (core/thread_pool.h); in backward each worker past the first sums
  * its weight gradient apart, and the partial sums are added in thread order,
  * so a fixed thread count gives the same bits on every run.
  * Scratch, per worker: col (R, G·P), Y or dY (out_c, G·P), and the padded copy
@@ -21,7 +21,6 @@
 #include "nn/nn.h"
 
 #include <cblas.h>
-#include <omp.h>
 #include <string.h>
 
 #include "nn/im2col.h"
@@ -102,21 +101,39 @@ static void forward_group(float *out, const float *in, const float *weight, cons
     }
 }
 
-void jvae_conv2d_forward_mt(float *out, const float *in, const float *weight, const float *bias,
-                            const jvae_conv_dims *d, float *scratch, int threads)
+/* Everything a worker needs, shared by all of them. */
+typedef struct conv_job {
+    float *out, *din, *dweight, *partials;
+    const float *in, *dout, *weight, *bias;
+    const jvae_conv_dims *d;
+    const conv_plan *p;
+    float *scratch;
+} conv_job;
+
+static void forward_worker(void *context, int worker, int workers)
 {
-    const conv_plan p = plan_for(d, threads);
-#pragma omp parallel for num_threads(p.split.threads) schedule(static) if (p.split.threads > 1)
-    for (int group = 0; group < p.split.groups; group++) {
-        const conv_slice s = slice_of(&p, d, scratch, omp_get_thread_num());
-        forward_group(out, in, weight, bias, d, &p, &s, group * p.split.group);
-    }
+    const conv_job *j = context;
+    const conv_slice s = slice_of(j->p, j->d, j->scratch, worker);
+    int begin, end;
+    jvae_pool_block(j->p->split.groups, worker, workers, &begin, &end);
+    for (int group = begin; group < end; group++)
+        forward_group(j->out, j->in, j->weight, j->bias, j->d, j->p, &s,
+                      group * j->p->split.group);
+}
+
+void jvae_conv2d_forward_mt(float *out, const float *in, const float *weight, const float *bias,
+                            const jvae_conv_dims *d, float *scratch, jvae_pool *pool)
+{
+    const conv_plan p = plan_for(d, jvae_pool_threads(pool));
+    conv_job job = {.out = out, .in = in, .weight = weight, .bias = bias, .d = d, .p = &p,
+                    .scratch = scratch};
+    jvae_pool_run(pool, p.split.threads, forward_worker, &job);
 }
 
 void jvae_conv2d_forward(float *out, const float *in, const float *weight, const float *bias,
                          const jvae_conv_dims *d, float *scratch)
 {
-    jvae_conv2d_forward_mt(out, in, weight, bias, d, scratch, 1);
+    jvae_conv2d_forward_mt(out, in, weight, bias, d, scratch, NULL);
 }
 
 static void backward_group(float *din, float *dweight, const float *dout, const float *in,
@@ -140,23 +157,32 @@ static void backward_group(float *din, float *dweight, const float *dout, const 
     jvae_col2im_add(din + first * p->in_sample, s->col, count, &p->patches, s->padded);
 }
 
+static void backward_worker(void *context, int worker, int workers)
+{
+    const conv_job *j = context;
+    const conv_slice s = slice_of(j->p, j->d, j->scratch, worker);
+    float *dw =
+        worker == 0 ? j->dweight : j->partials + (size_t)(worker - 1) * j->p->weight_floats;
+    int begin, end;
+    jvae_pool_block(j->p->split.groups, worker, workers, &begin, &end);
+    for (int group = begin; group < end; group++)
+        backward_group(j->din, dw, j->dout, j->in, j->weight, j->d, j->p, &s,
+                       group * j->p->split.group);
+}
+
 void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const float *dout,
                              const float *in, const float *weight, const jvae_conv_dims *d,
-                             float *scratch, int threads)
+                             float *scratch, jvae_pool *pool)
 {
-    const conv_plan p = plan_for(d, threads);
+    const conv_plan p = plan_for(d, jvae_pool_threads(pool));
     const int workers = p.split.threads;
     float *partials = scratch + (size_t)workers * p.slice; /* (workers − 1, out_c, R) */
     if (workers > 1)
         memset(partials, 0, (size_t)(workers - 1) * p.weight_floats * sizeof *partials);
     jvae_channel_sums_add(dbias, dout, d->batch, d->out_c, p.plane);
-#pragma omp parallel for num_threads(workers) schedule(static) if (workers > 1)
-    for (int group = 0; group < p.split.groups; group++) {
-        const int worker = omp_get_thread_num();
-        const conv_slice s = slice_of(&p, d, scratch, worker);
-        float *dw = worker == 0 ? dweight : partials + (size_t)(worker - 1) * p.weight_floats;
-        backward_group(din, dw, dout, in, weight, d, &p, &s, group * p.split.group);
-    }
+    conv_job job = {.din = din, .dweight = dweight, .partials = partials, .in = in,
+                    .dout = dout, .weight = weight, .d = d, .p = &p, .scratch = scratch};
+    jvae_pool_run(pool, workers, backward_worker, &job);
     for (int worker = 1; worker < workers; worker++) {
         const float *partial = partials + (size_t)(worker - 1) * p.weight_floats;
         for (size_t i = 0; i < p.weight_floats; i++) dweight[i] += partial[i];
@@ -167,7 +193,7 @@ void jvae_conv2d_backward(float *din, float *dweight, float *dbias, const float 
                           const float *in, const float *weight, const jvae_conv_dims *d,
                           float *scratch)
 {
-    jvae_conv2d_backward_mt(din, dweight, dbias, dout, in, weight, d, scratch, 1);
+    jvae_conv2d_backward_mt(din, dweight, dbias, dout, in, weight, d, scratch, NULL);
 }
 
 /* ---- naive twins: direct loops in the gather form, summed in double ---- */

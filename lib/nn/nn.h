@@ -17,6 +17,8 @@
 
 #include <stddef.h>
 
+#include "core/thread_pool.h"
+
 /* Geometry of a 2-D convolution or transposed convolution.
  * conv2d:  in (N, in_c, in_h, in_w) -> out (N, out_c, out_h, out_w),
  *          weight (out_c, in_c, k_h, k_w), bias (out_c),
@@ -72,29 +74,29 @@ void jvae_conv2d_transpose_backward_ref(float *din, float *dweight, float *dbias
                                         const jvae_conv_dims *d);
 
 /* Multi-threaded fast conv kernels: the calls above with the batch's sample
- * groups shared by up to `threads` OpenMP threads (threads >= 1; 1 runs on
+ * groups shared by the workers of `pool` (core/thread_pool.h; NULL runs on
  * the caller's thread alone, exactly as the calls above). Size the scratch
- * with the _mt query for the same thread count: it holds one work area per
+ * with the _mt query for the pool's thread count: it holds one work area per
  * thread and, for backward, one weight gradient per extra thread.
  * Results are reproducible bit for bit for a fixed thread count, and differ
  * between thread counts by float rounding only (dweight is summed per
  * thread, then in thread order).
- * GEMMs run inside the threads: with threads > 1, OpenBLAS's own threading
+ * GEMMs run inside the workers: with more than one, OpenBLAS's own threading
  * should be 1 (OPENBLAS_NUM_THREADS=1 or openblas_set_num_threads(1)), or the
  * two oversubscribe the cores. */
 size_t jvae_conv2d_scratch_floats_mt(const jvae_conv_dims *d, int threads);
 size_t jvae_conv2d_transpose_scratch_floats_mt(const jvae_conv_dims *d, int threads);
 void jvae_conv2d_forward_mt(float *out, const float *in, const float *weight, const float *bias,
-                            const jvae_conv_dims *d, float *scratch, int threads);
+                            const jvae_conv_dims *d, float *scratch, jvae_pool *pool);
 void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const float *dout,
                              const float *in, const float *weight, const jvae_conv_dims *d,
-                             float *scratch, int threads);
+                             float *scratch, jvae_pool *pool);
 void jvae_conv2d_transpose_forward_mt(float *out, const float *in, const float *weight,
                                       const float *bias, const jvae_conv_dims *d, float *scratch,
-                                      int threads);
+                                      jvae_pool *pool);
 void jvae_conv2d_transpose_backward_mt(float *din, float *dweight, float *dbias,
                                        const float *dout, const float *in, const float *weight,
-                                       const jvae_conv_dims *d, float *scratch, int threads);
+                                       const jvae_conv_dims *d, float *scratch, jvae_pool *pool);
 
 /* linear: in (N, I) -> out (N, O) = in · weightᵀ + bias; weight (O, I), bias (O). */
 void jvae_linear_forward(float *out, const float *in, const float *weight, const float *bias,
@@ -114,6 +116,10 @@ void jvae_linear_backward_ref(float *din, float *dweight, float *dbias, const fl
  * never overflows (exp only sees −|x|) and keeps tiny values for x ≪ 0. */
 void jvae_relu_forward(float *out, const float *in, size_t count);
 void jvae_relu_backward(float *din, const float *dout, const float *out, size_t count);
+/* The one exception to accumulation: din = dout · f'(·), overwriting din, for a
+ * gradient buffer that nothing else adds into (it saves zeroing it first, and
+ * equals that bit for bit). */
+void jvae_relu_backward_store(float *din, const float *dout, const float *out, size_t count);
 void jvae_sigmoid_forward(float *out, const float *in, size_t count);
 void jvae_sigmoid_backward(float *din, const float *dout, const float *out, size_t count);
 

@@ -417,6 +417,19 @@ static void test_memory_queries_and_threads(void **state)
     jvae_model_free(m);
 }
 
+static void test_blas_threads(void **state)
+{
+    (void)state;
+    const int before = jvae_blas_threads();
+    assert_true(before >= 1);
+    assert_int_equal(jvae_blas_set_threads(1), JVAE_OK);
+    assert_int_equal(jvae_blas_threads(), 1);
+    assert_int_equal(jvae_blas_set_threads(0), JVAE_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(jvae_last_error(), "threads must be >= 1, got 0"));
+    assert_int_equal(jvae_blas_threads(), 1);
+    assert_int_equal(jvae_blas_set_threads(before), JVAE_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_init_bounds),
         cmocka_unit_test(test_same_seed_same_parameters),
         cmocka_unit_test(test_memory_queries_and_threads),
+        cmocka_unit_test(test_blas_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
