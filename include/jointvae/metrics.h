@@ -81,8 +81,9 @@ JVAE_API jvae_status jvae_cluster_accuracy(jvae_accuracy *out, int32_t *mapping,
 
 /* Accuracy of discrete variable `discrete_index` of the model on the labelled
  * data set (label number `label`, e.g. 0 for MNIST's class): the cluster of
- * image i is the argmax of its α (first on ties). max_images > 0 scores the
- * first max_images items only (0: all). Images are encoded `batch` at a time
+ * image i is the argmax of its α (first on ties). max_images > 0 scores
+ * max_images items spread over the set (items 0, s, 2s, … with
+ * s = size / max_images), 0 all of them. Images are encoded `batch` at a time
  * (>= 1; 256 is a good value). mapping as in jvae_cluster_accuracy (K values).
  * Errors: INVALID_ARGUMENT (NULL, index/label out of range, bad counts),
  *         SHAPE (data set images are not the model's shape), and those of
@@ -231,7 +232,8 @@ JVAE_API jvae_status jvae_mig_score(double *mig, double *per_factor, const jvae_
 JVAE_API jvae_status jvae_kl_per_unit_images(float *kl, int kl_count, const jvae_model *model,
                                              const jvae_tensor *images);
 
-/* The same over a data set: its first max_images items (0: all), encoded
+/* The same over a data set: max_images items spread over it as in
+ * jvae_discrete_accuracy (0: all), encoded
  * `batch` at a time (>= 1). Errors: also SHAPE when the data set's images are
  * not the model's shape, and those of jvae_dataset_read_batch. */
 JVAE_API jvae_status jvae_kl_per_unit(float *kl, int kl_count, const jvae_model *model,

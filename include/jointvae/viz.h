@@ -232,10 +232,11 @@ JVAE_API jvae_status jvae_write_training_curves(const char *dir, const char *csv
  *   traversal_2d.png         the two units of largest KL (unit 0 and 1 without
  *                            data), when the model has two units
  *   reconstructions.png      ceil(rows / 2) x columns images of `data` (the
- *                            first ones) above their reconstructions
+ *                            items 0, s, 2s, … with s = size / count, spread over the whole set) above
+ *                            their reconstructions
  *   curves_*.png             jvae_write_training_curves, when log_csv is given
- * data (may be NULL) must hold images of the model's shape; its first 10,000
- * images rank the units by KL. log_csv may be NULL.
+ * data (may be NULL) must hold images of the model's shape; 10,000 of its
+ * images, spread evenly over it, rank the units by KL. log_csv may be NULL.
  * Errors: those of the calls above and of jvae_kl_per_unit; the first failure
  * stops the call (pictures already written stay). */
 JVAE_API jvae_status jvae_write_main_pictures(const char *dir, const jvae_model *model,

@@ -44,6 +44,7 @@ jvae_status jvae_encoding_walk_begin(jvae_encoding_walk *walk, const char *fn,
     walk->data = data;
     walk->total = total;
     walk->next = 0;
+    walk->stride = jvae_dataset_size(data) / total;
     walk->batch = (int64_t)batch < total ? batch : (int)total;
     jvae_model_options options;
     jvae_status st = jvae_model_get_options(model, &options);
@@ -92,7 +93,7 @@ jvae_status jvae_encoding_walk_next(jvae_encoding_walk *walk, int *count)
     int64_t left = walk->total - walk->next;
     if (left <= 0) return JVAE_OK;
     int n = left < walk->batch ? (int)left : walk->batch;
-    for (int i = 0; i < n; i++) walk->indices[i] = walk->next + i;
+    for (int i = 0; i < n; i++) walk->indices[i] = (walk->next + i) * walk->stride;
     jvae_tensor *images = NULL, *mu = NULL, *logvar = NULL, *alpha = NULL;
     int64_t shape[4];
     int ndim;

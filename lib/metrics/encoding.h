@@ -11,6 +11,7 @@ typedef struct jvae_encoding_walk {
     const jvae_model *model;
     const jvae_dataset *data;
     int64_t total, next;
+    int64_t stride; /* walk item k is data item k·stride, so a subset spreads over the set */
     int batch, n_continuous, discrete_dim, label_count;
     int64_t *indices;         /* (batch) */
     jvae_tensor *images;      /* (batch, C, H, W) */

@@ -93,7 +93,10 @@ static jvae_status write_reconstructions(const char *dir, const jvae_model *mode
     int64_t *indices = malloc((size_t)n * sizeof *indices);
     jvae_status st = indices != NULL ? jvae_tensor_create(&images, 4, shape)
                                      : jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "jvae_write_main_pictures: cannot allocate");
-    for (int64_t i = 0; st == JVAE_OK && i < n; i++) indices[i] = i;
+    /* Spread over the whole set: data sets in factor order (dSprites) would
+     * otherwise show one shape at one scale. */
+    const int64_t size = jvae_dataset_size(data);
+    for (int64_t i = 0; st == JVAE_OK && i < n; i++) indices[i] = i * (size / n);
     if (st == JVAE_OK) st = jvae_dataset_read_batch(data, indices, images, NULL);
     char path[4096];
     join(path, sizeof path, dir, "reconstructions.png");
