@@ -176,8 +176,14 @@ static int command_accuracy(const arguments *a, const jvae_model *model)
     if (failed(open_idx(&data, a->data, model), a->data)) return 1;
     jvae_accuracy acc;
     int32_t mapping[JVAE_MAX_CLUSTERS];
-    int status = failed(jvae_discrete_accuracy(&acc, mapping, model, data, a->discrete, a->label,
-                                               a->max_images, a->batch),
+    const int labels = jvae_dataset_label_classes(data, a->label);
+    int64_t *table = malloc((size_t)JVAE_MAX_CLUSTERS * (size_t)(labels > 0 ? labels : 1) *
+                            sizeof *table);
+    int status = table == NULL;
+    if (status) fprintf(stderr, "jvae-eval: out of memory\n");
+    if (!status)
+        status = failed(jvae_discrete_accuracy(&acc, mapping, table, model, data, a->discrete,
+                                               a->label, a->max_images, a->batch),
                         "accuracy");
     if (!status) {
         jvae_model_options options;
@@ -192,6 +198,13 @@ static int command_accuracy(const arguments *a, const jvae_model *model)
                    a->discrete, (long long)acc.n, acc.hungarian, acc.majority,
                    (long long)acc.hungarian_correct, (long long)acc.majority_correct);
             for (int c = 0; c < k; c++) printf(c ? ", %d" : "%d", (int)mapping[c]);
+            printf("], \"table\": [");
+            for (int c = 0; c < k; c++) {
+                printf(c ? ", [" : "[");
+                for (int l = 0; l < labels; l++)
+                    printf(l ? ", %lld" : "%lld", (long long)table[c * labels + l]);
+                printf("]");
+            }
             printf("]}\n");
         } else {
             printf("accuracy of discrete variable %d on %s (N = %lld)\n", a->discrete, a->data,
@@ -202,9 +215,16 @@ static int command_accuracy(const arguments *a, const jvae_model *model)
                    (long long)acc.majority_correct);
             printf("  cluster -> label:");
             for (int c = 0; c < k; c++) printf(" %d->%d", c, (int)mapping[c]);
+            printf("\n  contingency table (rows: clusters, columns: labels)\n        ");
+            for (int l = 0; l < labels; l++) printf(" %6d", l);
+            for (int c = 0; c < k; c++) {
+                printf("\n  %5d:", c);
+                for (int l = 0; l < labels; l++) printf(" %6lld", (long long)table[c * labels + l]);
+            }
             printf("\n");
         }
     }
+    free(table);
     jvae_dataset_free(data);
     return status;
 }

@@ -19,9 +19,11 @@
  */
 #include <jointvae/jointvae.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum {
     PICTURE_SAMPLES = 1 << 0,
@@ -178,6 +180,10 @@ static int parse_arguments(int argc, char **argv, arguments *a)
     }
     if (a->model == NULL || a->out == NULL) {
         usage(stderr);
+        return -1;
+    }
+    if (mkdir(a->out, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "jvae-traverse: cannot create %s: %s\n", a->out, strerror(errno));
         return -1;
     }
     if ((a->data != NULL) + (a->folder != NULL) + a->dsprites > 1) {

@@ -152,25 +152,29 @@ static void test_discrete_accuracy(void **state)
     int32_t expected_map[5], got_map[5];
     assert_int_equal(jvae_cluster_accuracy(&expected, expected_map, clusters, labels, 30, 5, 4),
                      JVAE_OK);
-    assert_int_equal(jvae_discrete_accuracy(&got, got_map, model, data, 0, 0, 0, 7), JVAE_OK);
+    assert_int_equal(jvae_discrete_accuracy(&got, got_map, NULL, model, data, 0, 0, 0, 7), JVAE_OK);
     assert_memory_equal(&got, &expected, sizeof got);
     assert_memory_equal(got_map, expected_map, sizeof got_map);
     assert_int_equal(got.n, 30);
-    assert_int_equal(jvae_discrete_accuracy(&got, NULL, model, data, 0, 0, 12, 256), JVAE_OK);
+    int64_t expected_table[5 * 4], got_table[5 * 4];
+    assert_int_equal(jvae_contingency_table(expected_table, clusters, labels, 30, 5, 4), JVAE_OK);
+    assert_int_equal(jvae_discrete_accuracy(&got, NULL, got_table, model, data, 0, 0, 0, 7), JVAE_OK);
+    assert_memory_equal(got_table, expected_table, sizeof got_table);
+    assert_int_equal(jvae_discrete_accuracy(&got, NULL, NULL, model, data, 0, 0, 12, 256), JVAE_OK);
     assert_int_equal(got.n, 12);
 
-    assert_int_equal(jvae_discrete_accuracy(&got, NULL, model, data, 1, 0, 0, 7),
+    assert_int_equal(jvae_discrete_accuracy(&got, NULL, NULL, model, data, 1, 0, 0, 7),
                      JVAE_ERR_INVALID_ARGUMENT);
     assert_error_contains("discrete_index 1");
-    assert_int_equal(jvae_discrete_accuracy(&got, NULL, model, data, 0, 1, 0, 7),
+    assert_int_equal(jvae_discrete_accuracy(&got, NULL, NULL, model, data, 0, 1, 0, 7),
                      JVAE_ERR_INVALID_ARGUMENT);
     assert_error_contains("label 1, the data set has 1 label");
-    assert_int_equal(jvae_discrete_accuracy(NULL, NULL, model, data, 0, 0, 0, 7),
+    assert_int_equal(jvae_discrete_accuracy(NULL, NULL, NULL, model, data, 0, 0, 0, 7),
                      JVAE_ERR_INVALID_ARGUMENT);
-    assert_int_equal(jvae_discrete_accuracy(&got, NULL, model, NULL, 0, 0, 0, 7),
+    assert_int_equal(jvae_discrete_accuracy(&got, NULL, NULL, model, NULL, 0, 0, 0, 7),
                      JVAE_ERR_INVALID_ARGUMENT);
     jvae_model *continuous_only = model_of(32, 2, 0, 8);
-    assert_int_equal(jvae_discrete_accuracy(&got, NULL, continuous_only, data, 0, 0, 0, 7),
+    assert_int_equal(jvae_discrete_accuracy(&got, NULL, NULL, continuous_only, data, 0, 0, 0, 7),
                      JVAE_ERR_INVALID_ARGUMENT);
     jvae_model_free(continuous_only);
     jvae_tensor_free(alpha);

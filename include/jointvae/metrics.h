@@ -85,10 +85,12 @@ JVAE_API jvae_status jvae_cluster_accuracy(jvae_accuracy *out, int32_t *mapping,
  * max_images items spread over the set (items 0, s, 2s, … with
  * s = size / max_images), 0 all of them. Images are encoded `batch` at a time
  * (>= 1; 256 is a good value). mapping as in jvae_cluster_accuracy (K values).
+ * table (may be NULL) receives the K x n_labels contingency table, as
+ * jvae_contingency_table writes it (n_labels = jvae_dataset_label_classes).
  * Errors: INVALID_ARGUMENT (NULL, index/label out of range, bad counts),
  *         SHAPE (data set images are not the model's shape), and those of
  *         jvae_dataset_read_batch and jvae_encode. */
-JVAE_API jvae_status jvae_discrete_accuracy(jvae_accuracy *out, int32_t *mapping,
+JVAE_API jvae_status jvae_discrete_accuracy(jvae_accuracy *out, int32_t *mapping, int64_t *table,
                                             const jvae_model *model, const jvae_dataset *data,
                                             int discrete_index, int label, int64_t max_images,
                                             int batch);

@@ -98,7 +98,8 @@ jvae_status jvae_cluster_accuracy(jvae_accuracy *out, int32_t *mapping, const in
                        n_labels);
 }
 
-jvae_status jvae_discrete_accuracy(jvae_accuracy *out, int32_t *mapping, const jvae_model *model,
+jvae_status jvae_discrete_accuracy(jvae_accuracy *out, int32_t *mapping, int64_t *table,
+                                   const jvae_model *model,
                                    const jvae_dataset *data, int discrete_index, int label,
                                    int64_t max_images, int batch)
 {
@@ -151,6 +152,9 @@ jvae_status jvae_discrete_accuracy(jvae_accuracy *out, int32_t *mapping, const j
     if (st == JVAE_OK)
         st = accuracy_of(fn, out, mapping, clusters, labels, n,
                          options.discrete_sizes[discrete_index], n_labels);
+    if (st == JVAE_OK && table != NULL)
+        st = jvae_contingency_table(table, clusters, labels, n,
+                                    options.discrete_sizes[discrete_index], n_labels);
     free(clusters);
     free(labels);
     return st;
