@@ -14,29 +14,7 @@
 
 #include <jointvae/jointvae.h>
 
-static char folder[1024];
-
-static int make_folder(void **state)
-{
-    (void)state;
-    snprintf(folder, sizeof folder, "%s/io-model-XXXXXX", JVAE_TEST_BINARY_DIR);
-    return mkdtemp(folder) == NULL ? -1 : 0;
-}
-
-static int remove_folder(void **state)
-{
-    (void)state;
-    char command[1200];
-    snprintf(command, sizeof command, "rm -rf '%s'", folder);
-    return system(command) == 0 ? 0 : -1;
-}
-
-static const char *path_in_folder(const char *name)
-{
-    static char path[1200];
-    snprintf(path, sizeof path, "%s/%s", folder, name);
-    return path;
-}
+#include "scratch_folder.h"
 
 static jvae_model *small_model(uint64_t seed)
 {
@@ -234,5 +212,5 @@ int main(void)
         cmocka_unit_test(test_non_finite_parameters_are_not_saved),
         cmocka_unit_test(test_bad_arguments),
     };
-    return cmocka_run_group_tests(tests, make_folder, remove_folder);
+    return cmocka_run_group_tests(tests, scratch_folder_create, scratch_folder_remove);
 }

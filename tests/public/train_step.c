@@ -15,32 +15,10 @@
 
 #include <jointvae/jointvae.h>
 
+#include "scratch_folder.h"
+
 #define BATCH 4
 #define SIDE 32
-
-static char folder[1024];
-
-static int make_folder(void **state)
-{
-    (void)state;
-    snprintf(folder, sizeof folder, "%s/train-step-XXXXXX", JVAE_TEST_BINARY_DIR);
-    return mkdtemp(folder) == NULL ? -1 : 0;
-}
-
-static int remove_folder(void **state)
-{
-    (void)state;
-    char command[1200];
-    snprintf(command, sizeof command, "rm -rf '%s'", folder);
-    return system(command) == 0 ? 0 : -1;
-}
-
-static const char *path_in_folder(const char *name)
-{
-    static char path[1200];
-    snprintf(path, sizeof path, "%s/%s", folder, name);
-    return path;
-}
 
 static jvae_model *small_model(void)
 {
@@ -300,5 +278,5 @@ int main(void)
         cmocka_unit_test(test_failures_leave_parameters),
         cmocka_unit_test(test_checkpoint_load_refuses_model_files),
     };
-    return cmocka_run_group_tests(tests, make_folder, remove_folder);
+    return cmocka_run_group_tests(tests, scratch_folder_create, scratch_folder_remove);
 }

@@ -14,13 +14,7 @@
 
 #include <jointvae/jointvae.h>
 
-static const char *scratch(const char *name)
-{
-    static char path[1024];
-    snprintf(path, sizeof path, "%s/scratch-public-%s", JVAE_TEST_BINARY_DIR, name);
-    mkdir(path, 0755);
-    return path;
-}
+#include "scratch_folder.h"
 
 /* Width and height from the IHDR chunk of a PNG file; 0 if it is not one. */
 static int png_size(const char *path, uint32_t *width, uint32_t *height)
@@ -42,7 +36,7 @@ static void test_grid(void **state)
 {
     (void)state;
     char path[1200];
-    snprintf(path, sizeof path, "%s/grid.png", scratch("viz"));
+    snprintf(path, sizeof path, "%s", path_in_folder("grid.png"));
     int64_t shape[4] = {7, 3, 5, 4};
     jvae_tensor *images = NULL;
     assert_int_equal(jvae_tensor_create(&images, 4, shape), JVAE_OK);
@@ -83,7 +77,9 @@ static void test_quantiles(void **state)
 static void test_model_pictures_and_curves(void **state)
 {
     (void)state;
-    const char *dir = scratch("viz-model");
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s", path_in_folder("model"));
+    assert_int_equal(mkdir(dir, 0755), 0);
     jvae_model_options mo;
     jvae_model_options_init(&mo);
     mo.n_continuous = 2;
@@ -97,37 +93,37 @@ static void test_model_pictures_and_curves(void **state)
     po.rows = 2;
     po.padding = 0;
     char path[1200];
-    snprintf(path, sizeof path, "%s/samples.png", dir);
+    snprintf(path, sizeof path, "%s", path_in_folder("model/samples.png"));
     assert_int_equal(jvae_picture_prior_samples(path, model, &po), JVAE_OK);
     uint32_t w = 0, h = 0;
     assert_true(png_size(path, &w, &h));
     assert_int_equal(w, 5 * 32);
     assert_int_equal(h, 2 * 32);
-    snprintf(path, sizeof path, "%s/two.png", dir);
+    snprintf(path, sizeof path, "%s", path_in_folder("model/two.png"));
     assert_int_equal(jvae_picture_traversal_2d(path, model, 2, 0, &po), JVAE_OK);
     assert_true(png_size(path, &w, &h));
     assert_int_equal(w, 5 * 32);
     assert_int_equal(h, 3 * 32);
     assert_int_equal(jvae_picture_traversal_2d(path, model, 0, 3, &po), JVAE_ERR_INVALID_ARGUMENT);
     assert_int_equal(jvae_write_main_pictures(dir, model, NULL, NULL, &po), JVAE_OK);
-    snprintf(path, sizeof path, "%s/traversals.png", dir);
+    snprintf(path, sizeof path, "%s", path_in_folder("model/traversals.png"));
     assert_true(png_size(path, &w, &h));
     assert_int_equal(h, 3 * 32);
 
     char csv[1200];
-    snprintf(csv, sizeof csv, "%s/log.csv", dir);
+    snprintf(csv, sizeof csv, "%s", path_in_folder("model/log.csv"));
     FILE *f = fopen(csv, "w");
     fputs("step,total,kl_z0,kl_z1\n1,10,0.1,0.2\n2,8,0.3,0.1\n", f);
     fclose(f);
-    snprintf(path, sizeof path, "%s/curves.png", dir);
+    snprintf(path, sizeof path, "%s", path_in_folder("model/curves.png"));
     assert_int_equal(jvae_plot_training_curves(path, csv, NULL, 0, NULL), JVAE_OK);
     assert_true(png_size(path, &w, &h));
     assert_int_equal(w, 800);
     assert_int_equal(h, 480);
     assert_int_equal(jvae_write_training_curves(dir, csv, NULL), JVAE_OK);
-    snprintf(path, sizeof path, "%s/curves_kl.png", dir);
+    snprintf(path, sizeof path, "%s", path_in_folder("model/curves_kl.png"));
     assert_true(png_size(path, &w, &h));
-    snprintf(path, sizeof path, "%s/curves_capacity.png", dir);
+    snprintf(path, sizeof path, "%s", path_in_folder("model/curves_capacity.png"));
     assert_false(png_size(path, &w, &h)); /* the log has no capacity columns */
     assert_int_equal(jvae_write_training_curves(dir, "/nonexistent/log.csv", NULL), JVAE_ERR_IO);
     jvae_model_free(model);
@@ -140,5 +136,5 @@ int main(void)
         cmocka_unit_test(test_quantiles),
         cmocka_unit_test(test_model_pictures_and_curves),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, scratch_folder_create, scratch_folder_remove);
 }
