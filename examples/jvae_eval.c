@@ -9,17 +9,20 @@
  * Every command prints text, or one JSON object with --json. FactorVAE and MIG
  * render dSprites (the model must be 1x64x64); a FactorVAE score is always
  * printed with its preset, since the two presets' scores are not comparable.
- * It uses only the public header.
+ * They encode up to a million images, so they report progress on stderr and
+ * stop cleanly on Ctrl-C/SIGTERM. It uses only the public header.
  */
 #include <jointvae/jointvae.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct arguments {
     const char *command, *model, *data;
-    int dsprites, json, discrete, label, batch;
+    int dsprites, json, discrete, label, batch, threads;
     long long max_images, images, votes, eval_votes, variance_images, vote_images;
     unsigned long long seed;
     int seed_given;
@@ -38,7 +41,8 @@ static void usage(FILE *to)
             "  mig        MIG on dSprites  [--images N (10000)] [--seed S]\n"
             "  kl         mean KL of each latent unit  (--data PREFIX | --dsprites)\n"
             "             [--max-images N (10000; 0: all)]\n"
-            "  --batch N  images per encode call (default 256)\n");
+            "  --batch N    images per encode call (default 256)\n"
+            "  --threads N  the model's worker threads (default 1)\n");
 }
 
 static int parse_count(const char *text, long long *out)
@@ -57,6 +61,7 @@ static int parse_arguments(int argc, char **argv, arguments *a)
     a->images = 10000;
     a->votes = a->eval_votes = a->variance_images = a->vote_images = -1;
     a->batch = 256;
+    a->threads = 1;
     a->preset = JVAE_FACTORVAE_DLIB;
     if (argc < 2) {
         usage(stderr);
@@ -101,6 +106,7 @@ static int parse_arguments(int argc, char **argv, arguments *a)
             if (strcmp(flag, "--discrete") == 0) a->discrete = (int)n;
             else if (strcmp(flag, "--label") == 0) a->label = (int)n;
             else if (strcmp(flag, "--batch") == 0) a->batch = (int)n;
+            else if (strcmp(flag, "--threads") == 0) a->threads = (int)n;
             else if (strcmp(flag, "--max-images") == 0) a->max_images = n;
             else if (strcmp(flag, "--images") == 0) a->images = n;
             else if (strcmp(flag, "--votes") == 0) a->votes = n;
@@ -127,9 +133,41 @@ static int parse_arguments(int argc, char **argv, arguments *a)
     return 0;
 }
 
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+/* Progress of a metric on stderr: a line rewritten in place on a terminal,
+ * otherwise the first batch (which shows the total at once) and one line per
+ * tenth; asks the metric to stop after a signal. */
+typedef struct progress_line {
+    const char *metric;
+    int tty, tenths;
+} progress_line;
+
+static int show_progress(int64_t done, int64_t total, void *payload)
+{
+    progress_line *line = payload;
+    const int tenths = total > 0 ? (int)(done * 10 / total) : 10;
+    if (line->tty) {
+        fprintf(stderr, "\r%s: %lld / %lld images (%d%%)%s", line->metric, (long long)done,
+                (long long)total, total > 0 ? (int)(done * 100 / total) : 100,
+                done == total ? "\n" : "");
+    } else if (tenths > line->tenths) {
+        fprintf(stderr, "%s: %lld / %lld images\n", line->metric, (long long)done,
+                (long long)total);
+        line->tenths = tenths;
+    }
+    return stop_signal != 0;
+}
+
 static int failed(jvae_status status, const char *what)
 {
     if (status == JVAE_OK) return 0;
+    if (status == JVAE_ERR_CANCELLED && stop_signal != 0) {
+        fprintf(stderr, "\njvae-eval: %s: stopped by signal %d\n", what, (int)stop_signal);
+        return 1;
+    }
     fprintf(stderr, "jvae-eval: %s: %s (%s)\n", what, jvae_last_error(),
             jvae_status_string(status));
     return 1;
@@ -239,6 +277,9 @@ static int command_factorvae(const arguments *a, const jvae_model *model)
     if (a->variance_images >= 0) options.variance_images = a->variance_images;
     if (a->vote_images >= 0) options.images_per_vote = (int)a->vote_images;
     options.encode_batch = a->batch;
+    progress_line line = {"factorvae", isatty(fileno(stderr)), -1};
+    options.progress = show_progress;
+    options.progress_payload = &line;
     jvae_factorvae_result r;
     if (failed(jvae_factorvae_dsprites(&r, model, &options), "factorvae")) return 1;
     const char *preset = jvae_factorvae_preset_name(r.preset);
@@ -266,6 +307,9 @@ static int command_mig(const arguments *a, const jvae_model *model)
     options.images = a->images;
     options.encode_batch = a->batch;
     if (a->seed_given) options.seed = a->seed;
+    progress_line line = {"mig", isatty(fileno(stderr)), -1};
+    options.progress = show_progress;
+    options.progress_payload = &line;
     double mig, gaps[5];
     if (failed(jvae_mig_dsprites(&mig, gaps, model, &options), "mig")) return 1;
     static const char *const factors[5] = {"shape", "scale", "orientation", "pos_x", "pos_y"};
@@ -346,9 +390,23 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (a.threads < 1) {
+        fprintf(stderr, "jvae-eval: --threads must be >= 1\n");
+        return 2;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     jvae_model *model = NULL;
     if (failed(jvae_model_load(&model, a.model), a.model)) return 1;
-    int status = command(&a, model);
+    /* The model's own threads split each batch; a threaded BLAS under them
+     * would only oversubscribe the cores. */
+    int status = failed(jvae_blas_set_threads(1), "BLAS threads") ||
+                 failed(jvae_model_set_threads(model, a.threads), "threads");
+    if (status == 0) status = command(&a, model);
+    if (stop_signal != 0) status = 128 + stop_signal;
     jvae_model_free(model);
     return status;
 }

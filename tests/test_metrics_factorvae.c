@@ -214,6 +214,66 @@ static void test_same_seed_same_votes(void **state)
     assert_true(a.train_accuracy < 1.0 && a.train_accuracy > 0.6);
 }
 
+/* What a progress callback saw; it asks to stop at call stop_at (0: never). */
+typedef struct progress_log {
+    int calls, stop_at, went_back;
+    int64_t last_done, total;
+} progress_log;
+
+static int log_progress(int64_t done, int64_t total, void *payload)
+{
+    progress_log *log = payload;
+    log->calls++;
+    if (done < log->last_done || done > total) log->went_back = 1;
+    log->last_done = done;
+    log->total = total;
+    return log->calls == log->stop_at;
+}
+
+static void test_progress_counts_every_image_and_can_stop(void **state)
+{
+    (void)state;
+    oracle o = identity_oracle();
+    jvae_factor_code code = code_of(&o);
+    jvae_factorvae_options options = small(JVAE_FACTORVAE_DLIB);
+    options.encode_batch = 300;
+    progress_log log = {0, 0, 0, 0, 0};
+    options.progress = log_progress;
+    options.progress_payload = &log;
+    jvae_factorvae_result counted, plain;
+    assert_int_equal(jvae_factorvae_score(&counted, &code, &options), JVAE_OK);
+    /* 2000 variance items in batches of 300, then one encode per vote of L images */
+    const int64_t images = 2000 + (int64_t)(100 + 50) * options.images_per_vote;
+    assert_int_equal(log.total, images);
+    assert_int_equal(log.last_done, images);
+    assert_int_equal(log.calls, 7 + 150);
+    assert_false(log.went_back);
+    options.progress = NULL;
+    assert_int_equal(jvae_factorvae_score(&plain, &code, &options), JVAE_OK);
+    assert_memory_equal(&counted, &plain, sizeof plain); /* watching changes nothing */
+
+    progress_log stop = {0, 3, 0, 0, 0};
+    options.progress = log_progress;
+    options.progress_payload = &stop;
+    o.calls = 0;
+    jvae_factorvae_result untouched = {.train_votes = -7};
+    assert_int_equal(jvae_factorvae_score(&untouched, &code, &options), JVAE_ERR_CANCELLED);
+    assert_int_equal(o.calls, 3);
+    assert_int_equal(untouched.train_votes, -7);
+    assert_non_null(strstr(jvae_last_error(), "stopped by the progress callback after 900 of"));
+
+    /* nothing left after pruning: no votes, yet the count still ends at the total */
+    oracle flat = identity_oracle();
+    for (int d = 0; d < 5; d++) flat.scale[d] = 0.0f;
+    jvae_factor_code flat_code = code_of(&flat);
+    progress_log finish = {0, 0, 0, 0, 0};
+    options.progress_payload = &finish;
+    assert_int_equal(jvae_factorvae_score(&counted, &flat_code, &options), JVAE_OK);
+    assert_int_equal(counted.active_dims, 0);
+    assert_int_equal(finish.last_done, images);
+    assert_int_equal(finish.calls, 7 + 1);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -308,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_constant_code_scores_chance),
         cmocka_unit_test(test_kl_pruning_and_full_enumeration),
         cmocka_unit_test(test_same_seed_same_votes),
+        cmocka_unit_test(test_progress_counts_every_image_and_can_stop),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

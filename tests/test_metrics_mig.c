@@ -91,6 +91,15 @@ static jvae_status identity_index(float *codes, const int32_t *factors, int coun
     return JVAE_OK;
 }
 
+/* payload: {last done, calls, the call that asks to stop (0: none)} */
+static int count_progress(int64_t done, int64_t total, void *payload)
+{
+    int64_t *seen = payload;
+    assert_true(done > seen[0] && done <= total && total == 1000);
+    seen[0] = done;
+    return ++seen[1] == seen[2];
+}
+
 static void test_callback_form(void **state)
 {
     (void)state;
@@ -118,6 +127,23 @@ static void test_callback_form(void **state)
     assert_int_equal(jvae_mig_score(&again, NULL, &code, &options), JVAE_OK);
     assert_true(again == mig); /* same seed, same draws */
 
+    int64_t seen[3] = {0, 0, 0};
+    options.progress = count_progress;
+    options.progress_payload = seen;
+    options.images = 1000;
+    options.encode_batch = 400;
+    assert_int_equal(jvae_mig_score(&again, NULL, &code, &options), JVAE_OK);
+    assert_int_equal(seen[0], 1000);
+    assert_int_equal(seen[1], 3); /* 400, 800, 1000 */
+    seen[0] = seen[1] = 0;
+    seen[2] = 3;
+    options.encode_batch = 100;
+    assert_int_equal(jvae_mig_score(&again, NULL, &code, &options), JVAE_ERR_CANCELLED);
+    assert_error_contains("after 300 of 1000 images");
+
+    jvae_mig_options_init(&options);
+    options.version = 1; /* the layout before the progress fields */
+    assert_int_equal(jvae_mig_score(&mig, NULL, &code, &options), JVAE_ERR_VERSION);
     options.version = 3;
     assert_int_equal(jvae_mig_score(&mig, NULL, &code, &options), JVAE_ERR_VERSION);
     jvae_mig_options_init(&options);

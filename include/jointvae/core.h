@@ -63,7 +63,8 @@ typedef enum jvae_status {
     JVAE_ERR_VERSION = -7,          /* a file or options struct of an unknown version */
     JVAE_ERR_NUMERIC = -8,          /* NaN or Inf appeared (input, loss or gradient) */
     JVAE_ERR_STATE = -9,            /* calls in the wrong order, e.g. backward before forward */
-    JVAE_ERR_UNSUPPORTED = -10      /* a valid request this build or model cannot do */
+    JVAE_ERR_UNSUPPORTED = -10,     /* a valid request this build or model cannot do */
+    JVAE_ERR_CANCELLED = -11        /* the caller's progress callback asked to stop */
 } jvae_status;
 
 /* Static English name of a status ("invalid argument"); never NULL. */

@@ -124,6 +124,12 @@ typedef struct jvae_factor_code {
     void *payload;                /* passed to encode; borrowed */
 } jvae_factor_code;
 
+/* Progress of a long metric: called on the calling thread after each encode
+ * call with the images encoded so far and the total the metric will encode
+ * (done reaches total at the end). Return 0 to go on, anything else to stop:
+ * the metric then frees what it holds and returns JVAE_ERR_CANCELLED. */
+typedef int (*jvae_progress_fn)(int64_t done, int64_t total, void *payload);
+
 /* ------------------------------------------------------------ FactorVAE */
 
 typedef enum jvae_factorvae_preset {
@@ -134,7 +140,7 @@ typedef enum jvae_factorvae_preset {
 /* Static name of a preset: "dlib", "paper", or "unknown". */
 JVAE_API const char *jvae_factorvae_preset_name(jvae_factorvae_preset preset);
 
-#define JVAE_FACTORVAE_OPTIONS_VERSION 1
+#define JVAE_FACTORVAE_OPTIONS_VERSION 2
 
 typedef struct jvae_factorvae_options {
     unsigned version;              /* JVAE_FACTORVAE_OPTIONS_VERSION */
@@ -153,6 +159,8 @@ typedef struct jvae_factorvae_options {
                                       code_kl): paper 0.1, dlib 0 */
     int encode_batch;              /* items per encode call for the variance, >= 1 (256) */
     uint64_t seed;                 /* (default 0) */
+    jvae_progress_fn progress;     /* NULL (default): no reports */
+    void *progress_payload;        /* passed to progress; borrowed */
 } jvae_factorvae_options;
 
 /* Fill the settings of `preset` (docs/metrics.md). Errors: INVALID_ARGUMENT
@@ -180,7 +188,8 @@ typedef struct jvae_factorvae_result {
  * Errors: INVALID_ARGUMENT (NULL, a bad field of code or options: named),
  *         VERSION, NUMERIC (the encoder returned NaN/Inf), OVERFLOW
  *         (variance_images 0 and more than 2^31 factor combinations),
- *         OUT_OF_MEMORY, or the status the encoder returned. */
+ *         OUT_OF_MEMORY, CANCELLED (by options->progress), or the status the
+ *         encoder returned. */
 JVAE_API jvae_status jvae_factorvae_score(jvae_factorvae_result *out,
                                           const jvae_factor_code *code,
                                           const jvae_factorvae_options *options);
@@ -204,7 +213,7 @@ JVAE_API jvae_status jvae_mig_from_codes(double *mig, double *per_factor, const 
                                          const int32_t *factors, int n_factors,
                                          const int32_t *factor_sizes, int bins);
 
-#define JVAE_MIG_OPTIONS_VERSION 1
+#define JVAE_MIG_OPTIONS_VERSION 2
 
 typedef struct jvae_mig_options {
     unsigned version;  /* JVAE_MIG_OPTIONS_VERSION */
@@ -212,6 +221,8 @@ typedef struct jvae_mig_options {
     int bins;          /* >= 2 (default 20) */
     int encode_batch;  /* items per encode call, >= 1 (default 256) */
     uint64_t seed;     /* (default 0) */
+    jvae_progress_fn progress; /* NULL (default): no reports */
+    void *progress_payload;    /* passed to progress; borrowed */
 } jvae_mig_options;
 
 /* Fill the defaults above. Errors: INVALID_ARGUMENT on NULL. */
@@ -249,7 +260,8 @@ JVAE_API jvae_status jvae_kl_per_unit(float *kl, int kl_count, const jvae_model 
  * code_kl is each unit's mean KL over 10,000 random dSprites images, or
  * variance_images when smaller and not 0 (a discrete variable's KL for its
  * index dim). options may be NULL (dlib). The full presets encode about
- * 970 k (dlib) or 827 k (paper) images.
+ * 970 k (dlib) or 827 k (paper) images; options->progress counts the KL
+ * images too.
  * Errors: as jvae_factorvae_score, plus UNSUPPORTED (the model is not 1x64x64)
  *         and those of jvae_encode and jvae_dsprites_render. */
 JVAE_API jvae_status jvae_factorvae_dsprites(jvae_factorvae_result *out, const jvae_model *model,

@@ -39,6 +39,7 @@ const char *jvae_status_string(jvae_status status)
     case JVAE_ERR_NUMERIC: return "non-finite value";
     case JVAE_ERR_STATE: return "invalid call order";
     case JVAE_ERR_UNSUPPORTED: return "unsupported";
+    case JVAE_ERR_CANCELLED: return "cancelled";
     }
     return "unknown status";
 }

@@ -120,7 +120,8 @@ static void dsprites_code_end(dsprites_encoder *e)
 
 /* Mean KL of each unit over `images` random images. */
 static jvae_status dsprites_unit_kl(double *kl, const jvae_factor_code *code, dsprites_encoder *e,
-                                    int64_t images, uint64_t seed, const char *fn)
+                                    int64_t images, uint64_t seed, jvae_progress *progress,
+                                    const char *fn)
 {
     const int dims = code->code_dim;
     int32_t *factors = malloc((size_t)DSPRITES_KL_BATCH * DSPRITES_METRIC_FACTORS * sizeof *factors);
@@ -135,7 +136,7 @@ static jvae_status dsprites_unit_kl(double *kl, const jvae_factor_code *code, ds
     for (int64_t done = 0; st == JVAE_OK && done < images;) {
         int count = images - done < DSPRITES_KL_BATCH ? (int)(images - done) : DSPRITES_KL_BATCH;
         jvae_factor_sample(code, &rng, factors, count);
-        st = jvae_factor_encode(code, factors, count, codes, fn);
+        st = jvae_factor_encode(code, factors, count, codes, progress, fn);
         done += count;
     }
     e->kl_sums = NULL;
@@ -158,17 +159,27 @@ jvae_status jvae_factorvae_dsprites(jvae_factorvae_result *out, const jvae_model
     jvae_factor_code code;
     dsprites_encoder encoder;
     jvae_status st = dsprites_code_begin(&code, &encoder, model, fn);
+    jvae_progress progress = {NULL, NULL, 0, 0};
+    if (st == JVAE_OK) st = jvae_factorvae_images(&progress.total, &code, options, fn);
+    if (st == JVAE_OK) { /* the fields exist: the version was checked */
+        progress.report = options->progress;
+        progress.payload = options->progress_payload;
+    }
+    const int64_t kl_images =
+        options->prune_kl <= 0.0 ? 0
+        : options->variance_images > 0 && options->variance_images < DSPRITES_KL_IMAGES
+            ? options->variance_images
+            : DSPRITES_KL_IMAGES;
+    progress.total += kl_images;
     double *kl = NULL;
-    if (st == JVAE_OK && options->prune_kl > 0.0) {
+    if (st == JVAE_OK && kl_images > 0) {
         kl = malloc((size_t)code.code_dim * sizeof *kl);
         if (kl == NULL) st = jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate", fn);
-        int64_t images = options->variance_images > 0 && options->variance_images < DSPRITES_KL_IMAGES
-                             ? options->variance_images
-                             : DSPRITES_KL_IMAGES;
-        if (st == JVAE_OK) st = dsprites_unit_kl(kl, &code, &encoder, images, options->seed, fn);
+        if (st == JVAE_OK)
+            st = dsprites_unit_kl(kl, &code, &encoder, kl_images, options->seed, &progress, fn);
         code.code_kl = kl;
     }
-    if (st == JVAE_OK) st = jvae_factorvae_score(out, &code, options);
+    if (st == JVAE_OK) st = jvae_factorvae_score_counted(out, &code, options, &progress, fn);
     free(kl);
     dsprites_code_end(&encoder);
     return st;

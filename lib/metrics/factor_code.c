@@ -49,8 +49,25 @@ void jvae_factor_sample(const jvae_factor_code *code, jvae_rng *rng, int32_t *fa
                 (int32_t)jvae_rng_below(rng, (uint64_t)code->factor_sizes[f]);
 }
 
+static jvae_status report(jvae_progress *progress, const char *fn)
+{
+    if (progress->report == NULL || progress->report(progress->done, progress->total,
+                                                     progress->payload) == 0)
+        return JVAE_OK;
+    return jvae_fail(JVAE_ERR_CANCELLED,
+                     "%s: stopped by the progress callback after %lld of %lld images", fn,
+                     (long long)progress->done, (long long)progress->total);
+}
+
+jvae_status jvae_progress_finish(jvae_progress *progress, const char *fn)
+{
+    if (progress->done == progress->total) return JVAE_OK;
+    progress->done = progress->total;
+    return report(progress, fn);
+}
+
 jvae_status jvae_factor_encode(const jvae_factor_code *code, const int32_t *factors, int count,
-                               float *codes, const char *fn)
+                               float *codes, jvae_progress *progress, const char *fn)
 {
     jvae_status st = code->encode(codes, factors, count, code->payload);
     if (st) return st;
@@ -69,7 +86,9 @@ jvae_status jvae_factor_encode(const jvae_factor_code *code, const int32_t *fact
                                  fn, (double)value, d, i, k - 1);
         }
     }
-    return JVAE_OK;
+    if (progress == NULL) return JVAE_OK;
+    progress->done += count;
+    return report(progress, fn);
 }
 
 double jvae_gini_variance(const int64_t *counts, int categories, int64_t n)

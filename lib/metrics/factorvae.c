@@ -151,9 +151,9 @@ static double spread_variance(const spread *s, const jvae_factor_code *code, int
 
 /* Global variance from variance_images random items, or from every
  * combination of the factors once (mixed radix, last factor fastest). */
-static jvae_status global_variances(double *variance, const jvae_factor_code *code,
-                                    const jvae_factorvae_options *o, jvae_rng *rng, spread *s,
-                                    int32_t *factors, float *codes, const char *fn)
+/* Items of the global variance: variance_images, or every combination. */
+static jvae_status variance_items(int64_t *items, const jvae_factor_code *code,
+                                  const jvae_factorvae_options *o, const char *fn)
 {
     int64_t total = o->variance_images;
     if (total == 0) {
@@ -166,6 +166,18 @@ static jvae_status global_variances(double *variance, const jvae_factor_code *co
                                  fn);
         }
     }
+    *items = total;
+    return JVAE_OK;
+}
+
+static jvae_status global_variances(double *variance, const jvae_factor_code *code,
+                                    const jvae_factorvae_options *o, jvae_rng *rng, spread *s,
+                                    int32_t *factors, float *codes, jvae_progress *progress,
+                                    const char *fn)
+{
+    int64_t total = 0;
+    jvae_status st = variance_items(&total, code, o, fn);
+    if (st) return st;
     spread_reset(s, code);
     for (int64_t done = 0; done < total;) {
         int count = total - done < o->encode_batch ? (int)(total - done) : o->encode_batch;
@@ -181,7 +193,7 @@ static jvae_status global_variances(double *variance, const jvae_factor_code *co
                 }
             }
         }
-        jvae_status st = jvae_factor_encode(code, factors, count, codes, fn);
+        st = jvae_factor_encode(code, factors, count, codes, progress, fn);
         if (st) return st;
         spread_add(s, codes, count);
         done += count;
@@ -194,7 +206,7 @@ static jvae_status global_variances(double *variance, const jvae_factor_code *co
 static jvae_status cast_votes(int64_t *votes, int n_votes, const jvae_factor_code *code,
                               const jvae_factorvae_options *o, const double *global,
                               const char *active, jvae_rng *rng, spread *s, int32_t *factors,
-                              float *codes, const char *fn)
+                              float *codes, jvae_progress *progress, const char *fn)
 {
     const int L = o->images_per_vote, dims = code->code_dim;
     for (int v = 0; v < n_votes; v++) {
@@ -203,7 +215,7 @@ static jvae_status cast_votes(int64_t *votes, int n_votes, const jvae_factor_cod
         int32_t fixed = (int32_t)jvae_rng_below(rng, (uint64_t)code->factor_sizes[k]);
         jvae_factor_sample(code, rng, factors, L);
         for (int i = 0; i < L; i++) factors[(size_t)i * (size_t)code->n_factors + (size_t)k] = fixed;
-        jvae_status st = jvae_factor_encode(code, factors, L, codes, fn);
+        jvae_status st = jvae_factor_encode(code, factors, L, codes, progress, fn);
         if (st) return st;
         spread_reset(s, code);
         spread_add(s, codes, L);
@@ -223,10 +235,37 @@ static jvae_status cast_votes(int64_t *votes, int n_votes, const jvae_factor_cod
     return JVAE_OK;
 }
 
+jvae_status jvae_factorvae_images(int64_t *images, const jvae_factor_code *code,
+                                  const jvae_factorvae_options *options, const char *fn)
+{
+    jvae_status st = jvae_factor_code_check(code, fn);
+    if (st == JVAE_OK) st = check_options(options, fn);
+    int64_t variance = 0;
+    if (st == JVAE_OK) st = variance_items(&variance, code, options, fn);
+    if (st) return st;
+    /* votes < 2^31 and L < 2^31: the product stays below 2^62, the sum below 2^63 */
+    *images = variance + ((int64_t)options->train_votes + options->eval_votes) *
+                             (int64_t)options->images_per_vote;
+    return JVAE_OK;
+}
+
 jvae_status jvae_factorvae_score(jvae_factorvae_result *out, const jvae_factor_code *code,
                                  const jvae_factorvae_options *options)
 {
     static const char fn[] = "jvae_factorvae_score";
+    JVAE_CHECK_NOT_NULL(out, fn);
+    jvae_progress progress = {NULL, NULL, 0, 0};
+    jvae_status st = jvae_factorvae_images(&progress.total, code, options, fn);
+    if (st) return st;
+    progress.report = options->progress;
+    progress.payload = options->progress_payload;
+    return jvae_factorvae_score_counted(out, code, options, &progress, fn);
+}
+
+jvae_status jvae_factorvae_score_counted(jvae_factorvae_result *out, const jvae_factor_code *code,
+                                         const jvae_factorvae_options *options,
+                                         jvae_progress *progress, const char *fn)
+{
     JVAE_CHECK_NOT_NULL(out, fn);
     jvae_status st = jvae_factor_code_check(code, fn);
     if (st == JVAE_OK) st = check_options(options, fn);
@@ -247,7 +286,7 @@ jvae_status jvae_factorvae_score(jvae_factorvae_result *out, const jvae_factor_c
     jvae_rng rng;
     jvae_rng_seed(&rng, options->seed);
     if (st == JVAE_OK)
-        st = global_variances(global, code, options, &rng, &s, factors, codes, fn);
+        st = global_variances(global, code, options, &rng, &s, factors, codes, progress, fn);
     int n_active = 0;
     for (int d = 0; st == JVAE_OK && d < dims; d++) {
         int index_dim = jvae_factor_code_categories(code, d) > 0;
@@ -262,11 +301,12 @@ jvae_status jvae_factorvae_score(jvae_factorvae_result *out, const jvae_factor_c
     result.active_dims = n_active;
     if (st == JVAE_OK && n_active > 0) {
         st = cast_votes(train, options->train_votes, code, options, global, active, &rng, &s,
-                        factors, codes, fn);
+                        factors, codes, progress, fn);
         if (st == JVAE_OK)
             st = cast_votes(eval, options->eval_votes, code, options, global, active, &rng, &s,
-                            factors, codes, fn);
+                            factors, codes, progress, fn);
     }
+    if (st == JVAE_OK) st = jvae_progress_finish(progress, fn);
     if (st == JVAE_OK && n_active > 0) {
         /* The classifier maps each dim to the factor with most training votes
          * (first on ties); accuracy is the share of votes it gets right. */

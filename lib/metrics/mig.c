@@ -10,6 +10,7 @@
 jvae_status jvae_mig_options_init(jvae_mig_options *options)
 {
     JVAE_CHECK_NOT_NULL(options, "jvae_mig_options_init");
+    memset(options, 0, sizeof *options);
     options->version = JVAE_MIG_OPTIONS_VERSION;
     options->images = 10000;
     options->bins = 20;
@@ -220,13 +221,14 @@ jvae_status jvae_mig_score(double *mig, double *per_factor, const jvae_factor_co
     if (codes == NULL || factors == NULL)
         st = jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate for %lld items", fn,
                        (long long)n);
+    jvae_progress progress = {options->progress, options->progress_payload, 0, n};
     jvae_rng rng;
     jvae_rng_seed(&rng, options->seed);
     if (st == JVAE_OK) jvae_factor_sample(code, &rng, factors, (int)n);
     for (int64_t done = 0; st == JVAE_OK && done < n;) {
         int count = n - done < options->encode_batch ? (int)(n - done) : options->encode_batch;
         st = jvae_factor_encode(code, factors + (size_t)done * nf, count,
-                                codes + (size_t)done * dims, fn);
+                                codes + (size_t)done * dims, &progress, fn);
         done += count;
     }
     if (st == JVAE_OK)

@@ -125,7 +125,7 @@ static void test_status_strings(void **state)
 {
     (void)state;
     assert_string_equal(jvae_status_string(JVAE_OK), "ok");
-    for (int s = JVAE_ERR_UNSUPPORTED; s < 0; s++) {
+    for (int s = JVAE_ERR_CANCELLED; s < 0; s++) {
         const char *text = jvae_status_string((jvae_status)s);
         assert_non_null(text);
         assert_string_not_equal(text, "unknown status");
@@ -136,6 +136,7 @@ static void test_status_strings(void **state)
     assert_int_equal(JVAE_ERR_SHAPE, -2);
     assert_int_equal(JVAE_ERR_FORMAT, -6);
     assert_int_equal(JVAE_ERR_UNSUPPORTED, -10);
+    assert_int_equal(JVAE_ERR_CANCELLED, -11);
     jvae_tensor_fill(NULL, 0);
     assert_string_not_equal(jvae_last_error(), "");
     jvae_clear_error();
