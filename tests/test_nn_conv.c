@@ -182,6 +182,18 @@ static int min_input(const conv_layer *layer, int k, int stride, int pad)
     return need <= 0 ? 1 : 1 + (need + stride - 1) / stride;
 }
 
+/* The GEMM shape the fast kernels see (im2col.h): rows of the column matrix,
+ * grid plane per sample, and the channel count on the other side. */
+static int takes_per_sample_gemms(const conv_layer *layer, const jvae_conv_dims *d, size_t *rows,
+                                  size_t *plane)
+{
+    const size_t kernel = (size_t)d->k_h * d->k_w;
+    const int transposed = layer == &CONV2D_TRANSPOSE;
+    *rows = (size_t)(transposed ? d->out_c : d->in_c) * kernel;
+    *plane = transposed ? (size_t)d->in_h * d->in_w : (size_t)d->out_h * d->out_w;
+    return jvae_per_sample_gemms(*plane, *rows, (size_t)(transposed ? d->in_c : d->out_c));
+}
+
 /* A random small geometry with the given stride and padding; `size` bounds
  * batch and channels, spatial extents vary over a few strides. */
 static jvae_conv_dims random_dims(const conv_layer *layer, jvae_rng *rng, int stride, int pad,
@@ -249,23 +261,39 @@ static void test_gradients(void **state)
         for (int pad = 0; pad <= 2; pad++) check_gradients(layer, &rng, stride, pad);
 }
 
-/* The paper's geometry, 4x4 kernels with stride 2 and padding 1. */
+/* The paper's geometry, 4x4 kernels with stride 2 and padding 1: a layer
+ * between two many-channel ones (one GEMM per group of samples), and the
+ * single-channel layers at either end of the network (one GEMM per sample). */
 static void test_gradients_paper_geometry(void **state)
 {
     const conv_layer *layer = *state;
     jvae_rng rng;
     jvae_rng_seed(&rng, 4);
-    jvae_conv_dims d;
-    assert_int_equal(layer->dims_init(&d, 2, 2, 4, 4, 3, 4, 4, 2, 1), 0);
-    conv_case c;
-    case_init(&c, layer, &d, &rng);
-    zero_gradients(&c);
-    c.variant->backward(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &c.d, c.scratch);
-    gradcheck_assert("paper input", c.in, c.in_count, c.din, weighted_output_loss, &c,
-                     &LINEAR_IN_X);
-    gradcheck_assert("paper weight", c.weight, c.weight_count, c.dweight, weighted_output_loss,
-                     &c, &LINEAR_IN_X);
-    case_free(&c);
+    const int channels[2][2] = {{2, 3}, /* in_c, out_c */
+                                {layer == &CONV2D ? 1 : 2, layer == &CONV2D ? 2 : 1}};
+    const int sides[2] = {4, layer == &CONV2D ? 8 : 4}; /* input sides */
+    for (int i = 0; i < 2; i++) {
+        jvae_conv_dims d;
+        assert_int_equal(layer->dims_init(&d, 2, channels[i][0], sides[i], sides[i],
+                                          channels[i][1], 4, 4, 2, 1),
+                         0);
+        size_t rows, plane;
+        assert_int_equal(takes_per_sample_gemms(layer, &d, &rows, &plane), i == 1);
+        conv_case c;
+        case_init(&c, layer, &d, &rng);
+        zero_gradients(&c);
+        c.variant->backward(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &c.d, c.scratch);
+        char name[160];
+        describe(name, sizeof name, &c, "input");
+        gradcheck_assert(name, c.in, c.in_count, c.din, weighted_output_loss, &c, &LINEAR_IN_X);
+        describe(name, sizeof name, &c, "weight");
+        gradcheck_assert(name, c.weight, c.weight_count, c.dweight, weighted_output_loss, &c,
+                         &LINEAR_IN_X);
+        describe(name, sizeof name, &c, "bias");
+        gradcheck_assert(name, c.bias, (size_t)c.d.out_c, c.dbias, weighted_output_loss, &c,
+                         &LINEAR_IN_X);
+        case_free(&c);
+    }
 }
 
 /* The fast kernels against the naive twins (which sum in double, so they are
@@ -352,39 +380,66 @@ static void test_fast_matches_ref(void **state)
 
 /* The fast kernels work through the batch in groups of samples sized by a
  * cache budget; large channel counts force several groups, a partial last
- * group, and groups of one sample (which skip the channel-major moves). The
- * channel count that achieves each is searched, so the test keeps covering
- * those paths if the budget changes. */
+ * group, and groups of one sample (which skip the channel-major moves). A
+ * partial group is wanted both with one GEMM per group and with one per
+ * sample (jvae_per_sample_gemms). The channel count that achieves each is
+ * searched, so the test keeps covering those paths if the budget or the
+ * rule changes. */
 static void test_fast_matches_ref_across_groups(void **state)
 {
     const conv_layer *layer = *state;
     jvae_rng rng;
     jvae_rng_seed(&rng, 78);
     const int batch = 5;
-    int found_partial = 0, found_single = 0;
-    for (int channels = 1; channels <= 512 && !(found_partial && found_single); channels++) {
+    int found_partial[2] = {0, 0}, found_single = 0; /* found_partial[per_sample] */
+    for (int channels = 1;
+         channels <= 512 && !(found_partial[0] && found_partial[1] && found_single); channels++) {
         jvae_conv_dims d;
-        size_t rows, plane;
-        if (layer == &CONV2D) {
+        if (layer == &CONV2D)
             assert_int_equal(jvae_conv_dims_init(&d, batch, channels, 12, 12, 3, 3, 3, 1, 1), 0);
-            rows = (size_t)d.in_c * d.k_h * d.k_w;
-            plane = (size_t)d.out_h * d.out_w;
-        } else {
+        else
             assert_int_equal(
                 jvae_conv_transpose_dims_init(&d, batch, 3, 12, 12, channels, 3, 3, 1, 1), 0);
-            rows = (size_t)d.out_c * d.k_h * d.k_w;
-            plane = (size_t)d.in_h * d.in_w;
-        }
+        size_t rows, plane;
+        const int per_sample = takes_per_sample_gemms(layer, &d, &rows, &plane);
         const int group = jvae_split_batch(batch, rows, plane, 1).group;
-        if (!found_partial && group > 1 && batch % group != 0) {
-            found_partial = 1;
+        if (!found_partial[per_sample] && group > 1 && batch % group != 0) {
+            found_partial[per_sample] = 1;
             compare_with_ref(layer, &d, &rng, 1);
         } else if (!found_single && group == 1) {
             found_single = 1;
             compare_with_ref(layer, &d, &rng, 1);
         }
     }
-    assert_true(found_partial && found_single);
+    assert_true(found_partial[0] && found_partial[1] && found_single);
+}
+
+/* The single-channel layers at either end of the paper's network (conv 1→C
+ * on 32x32 images, transposed C→1 back to 32x32, 4x4/2/1) run one GEMM per
+ * sample. Batches of 5 and 17 against 1 to 3 threads give one group, several
+ * groups with a partial last one, and uneven blocks of groups per worker
+ * (tolerances as in compare_with_ref). */
+static void test_single_channel_layers(void **state)
+{
+    const conv_layer *layer = *state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 80);
+    const int batches[2] = {5, 17};
+    for (int b = 0; b < 2; b++)
+        for (int threads = 1; threads <= 3; threads++) {
+            jvae_conv_dims d;
+            if (layer == &CONV2D)
+                assert_int_equal(jvae_conv_dims_init(&d, batches[b], 1, 32, 32, 4, 4, 4, 2, 1), 0);
+            else
+                assert_int_equal(
+                    jvae_conv_transpose_dims_init(&d, batches[b], 4, 16, 16, 1, 4, 4, 2, 1), 0);
+            size_t rows, plane;
+            assert_true(takes_per_sample_gemms(layer, &d, &rows, &plane));
+            const jvae_batch_split split = jvae_split_batch(batches[b], rows, plane, threads);
+            if (batches[b] == 17 && threads == 1)
+                assert_true(split.groups > 1 && batches[b] % split.group != 0);
+            compare_with_ref(layer, &d, &rng, threads);
+        }
 }
 
 /* The multi-threaded kernels against the naive twins, on batches that give
@@ -604,6 +659,8 @@ int main(void)
         cmocka_unit_test_prestate(test_fast_matches_ref, (void *)&CONV2D_TRANSPOSE),
         cmocka_unit_test_prestate(test_fast_matches_ref_across_groups, (void *)&CONV2D),
         cmocka_unit_test_prestate(test_fast_matches_ref_across_groups, (void *)&CONV2D_TRANSPOSE),
+        cmocka_unit_test_prestate(test_single_channel_layers, (void *)&CONV2D),
+        cmocka_unit_test_prestate(test_single_channel_layers, (void *)&CONV2D_TRANSPOSE),
         cmocka_unit_test_prestate(test_threads, (void *)&CONV2D),
         cmocka_unit_test_prestate(test_threads, (void *)&CONV2D_TRANSPOSE),
         cmocka_unit_test_prestate(test_accumulates_and_null_din, (void *)&CONV2D),

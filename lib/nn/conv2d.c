@@ -7,16 +7,21 @@
  *   forward   Y (out_c, G·P) = W · col, then Y moves to (G, out_c, P) with the bias;
  *   backward  dY (out_c, G·P) from dout, dW += dY · colᵀ, dcol = Wᵀ · dY,
  *             din += col2im(dcol).
- * A group of one sample is channel-major already, so it skips both moves.
+ * When P is large (jvae_per_sample_gemms: the single-channel first layer),
+ * and for a group of one sample, each sample gets its own GEMMs instead,
+ * which read dout and write out where they are and skip both moves:
+ *   forward   Y_n = W · col_n into out, prefilled with the bias;
+ *   backward  dW += dY_n · col_nᵀ, dcol_n = Wᵀ · dY_n.
  * G is as large as keeps col within a cache-sized budget (see im2col.h): the
  * GEMM then reads col from cache right after it was written, while the small
  * layers still get GEMMs of many samples at once. Worker threads take
  * contiguous blocks of groups (core/thread_pool.h); in backward each worker past the first sums
  * its weight gradient apart, and the partial sums are added in thread order,
  * so a fixed thread count gives the same bits on every run.
- * Scratch, per worker: col (R, G·P), Y or dY (out_c, G·P), and the padded copy
- * of one input image that im2col and col2im work through; then, for backward,
- * one (out_c, R) weight gradient per worker past the first.
+ * Scratch, per worker: col (R, G·P), Y or dY (out_c, G·P) unless every GEMM
+ * is per sample, and the padded copy of one input image that im2col and
+ * col2im work through; then, for backward, one (out_c, R) weight gradient
+ * per worker past the first.
  */
 #include "nn/nn.h"
 
@@ -30,6 +35,8 @@ typedef struct conv_plan {
     jvae_patch_geometry patches;
     jvae_batch_split split;
     int rows; /* R */
+    int per_sample; /* one GEMM per sample, straight from and to the batch layout */
+    size_t moved_rows; /* rows of the channel-major copy: out_c, or 0 when nothing moves */
     size_t plane, in_sample, out_sample, weight_floats;
     size_t slice; /* scratch floats of one worker */
 } conv_plan;
@@ -37,7 +44,7 @@ typedef struct conv_plan {
 /* One worker's part of the scratch. */
 typedef struct conv_slice {
     float *col;           /* (R, G·P) */
-    float *channel_major; /* (out_c, G·P) */
+    float *channel_major; /* (out_c, G·P), or nothing when every GEMM is per sample */
     float *padded;        /* jvae_padded_floats(&patches) */
 } conv_slice;
 
@@ -53,19 +60,20 @@ static conv_plan plan_for(const jvae_conv_dims *d, int threads)
     p.in_sample = (size_t)d->in_c * d->in_h * d->in_w;
     p.out_sample = (size_t)d->out_c * p.plane;
     p.weight_floats = (size_t)d->out_c * (size_t)p.rows;
-    p.slice = ((size_t)p.rows + (size_t)d->out_c) * (size_t)p.split.group * p.plane +
+    p.per_sample = jvae_per_sample_gemms(p.plane, (size_t)p.rows, (size_t)d->out_c);
+    p.moved_rows = p.per_sample || p.split.group == 1 ? 0 : (size_t)d->out_c;
+    p.slice = ((size_t)p.rows + p.moved_rows) * (size_t)p.split.group * p.plane +
               jvae_padded_floats(&p.patches);
     return p;
 }
 
-static conv_slice slice_of(const conv_plan *p, const jvae_conv_dims *d, float *scratch,
-                           int worker)
+static conv_slice slice_of(const conv_plan *p, float *scratch, int worker)
 {
     conv_slice s;
     const size_t columns = (size_t)p->split.group * p->plane;
     s.col = scratch + (size_t)worker * p->slice;
     s.channel_major = s.col + (size_t)p->rows * columns;
-    s.padded = s.channel_major + (size_t)d->out_c * columns;
+    s.padded = s.channel_major + p->moved_rows * columns;
     return s;
 }
 
@@ -89,11 +97,15 @@ static void forward_group(float *out, const float *in, const float *weight, cons
     const int columns = count * (int)p->plane;
     float *y = out + first * p->out_sample; /* (count, out_c, P) */
     jvae_im2col(s->col, in + first * p->in_sample, count, &p->patches, s->padded);
-    if (count == 1) { /* one sample is already channel-major: GEMM straight into out */
-        for (int o = 0; o < d->out_c; o++)
-            for (size_t i = 0; i < p->plane; i++) y[o * p->plane + i] = bias[o];
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->out_c, columns, p->rows, 1.0f,
-                    weight, p->rows, s->col, columns, 1.0f, y, columns);
+    if (p->per_sample || count == 1) { /* each Y_n (out_c, P) is a sample's output already */
+        for (int n = 0; n < count; n++) {
+            float *y_n = y + n * p->out_sample;
+            for (int o = 0; o < d->out_c; o++)
+                for (size_t i = 0; i < p->plane; i++) y_n[o * p->plane + i] = bias[o];
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->out_c, (int)p->plane,
+                        p->rows, 1.0f, weight, p->rows, s->col + n * p->plane, columns, 1.0f,
+                        y_n, (int)p->plane);
+        }
     } else {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->out_c, columns, p->rows, 1.0f,
                     weight, p->rows, s->col, columns, 0.0f, s->channel_major, columns);
@@ -113,7 +125,7 @@ typedef struct conv_job {
 static void forward_worker(void *context, int worker, int workers)
 {
     const conv_job *j = context;
-    const conv_slice s = slice_of(j->p, j->d, j->scratch, worker);
+    const conv_slice s = slice_of(j->p, j->scratch, worker);
     int begin, end;
     jvae_pool_block(j->p->split.groups, worker, workers, &begin, &end);
     for (int group = begin; group < end; group++)
@@ -142,25 +154,35 @@ static void backward_group(float *din, float *dweight, const float *dout, const 
 {
     const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
     const int columns = count * (int)p->plane;
-    const float *dy = dout + first * p->out_sample; /* (out_c, G·P) once rearranged */
-    if (count > 1) {
-        jvae_batch_to_channel_major(s->channel_major, dy, count, d->out_c, p->plane);
-        dy = s->channel_major;
-    }
+    const float *dy = dout + first * p->out_sample; /* (count, out_c, P) */
     jvae_im2col(s->col, in + first * p->in_sample, count, &p->patches, s->padded);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->out_c, p->rows, columns, 1.0f, dy,
-                columns, s->col, columns, 1.0f, dweight, p->rows);
-    if (din == NULL) return;
-    /* col is spent: reuse it for dcol (R, G·P). */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, columns, d->out_c, 1.0f, weight,
-                p->rows, dy, columns, 0.0f, s->col, columns);
+    if (p->per_sample || count == 1) { /* dY_n (out_c, P) straight from dout */
+        const int plane = (int)p->plane;
+        for (int n = 0; n < count; n++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->out_c, p->rows, plane, 1.0f,
+                        dy + n * p->out_sample, plane, s->col + n * p->plane, columns, 1.0f,
+                        dweight, p->rows);
+        if (din == NULL) return;
+        /* col is spent: reuse it for dcol (R, G·P). */
+        for (int n = 0; n < count; n++)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, plane, d->out_c, 1.0f,
+                        weight, p->rows, dy + n * p->out_sample, plane, 0.0f,
+                        s->col + n * p->plane, columns);
+    } else {
+        jvae_batch_to_channel_major(s->channel_major, dy, count, d->out_c, p->plane);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->out_c, p->rows, columns, 1.0f,
+                    s->channel_major, columns, s->col, columns, 1.0f, dweight, p->rows);
+        if (din == NULL) return;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, columns, d->out_c, 1.0f,
+                    weight, p->rows, s->channel_major, columns, 0.0f, s->col, columns);
+    }
     jvae_col2im_add(din + first * p->in_sample, s->col, count, &p->patches, s->padded);
 }
 
 static void backward_worker(void *context, int worker, int workers)
 {
     const conv_job *j = context;
-    const conv_slice s = slice_of(j->p, j->d, j->scratch, worker);
+    const conv_slice s = slice_of(j->p, j->scratch, worker);
     float *dw =
         worker == 0 ? j->dweight : j->partials + (size_t)(worker - 1) * j->p->weight_floats;
     int begin, end;

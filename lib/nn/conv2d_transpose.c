@@ -5,15 +5,19 @@
  * It is the adjoint of conv2d's input gradient: every input pixel scatters
  * a weighted kernel into the output. A group of G samples, moved channel-major
  * as X (in_c, G·P) (P = in_h·in_w), makes each pass one GEMM:
- *   forward   col (Q, G·P) = Wᵀ · X, out = bias + col2im(col);
+ *   forward   col (Q, G·P) = Wᵀ · X, out = bias + col2im(col) (one pass);
  *   backward  col = im2col(dout), dW += X · colᵀ, dX = W · col, din += dX in (G, in_c, P).
- * G is as large as keeps col within a cache-sized budget (see im2col.h); a
- * group of one sample is channel-major already and skips the moves. Worker
- * threads share the groups as in conv2d.c, with the same per-worker weight
- * gradients summed in thread order.
- * Scratch, per worker: col (Q, G·P), X or dX (in_c, G·P), and the padded copy
- * of one output image that im2col and col2im work through; then, for
- * backward, one (in_c, Q) weight gradient per worker past the first.
+ * When P is large (jvae_per_sample_gemms: the single-channel last layer), and
+ * for a group of one sample, each sample gets its own GEMMs instead, which
+ * read in and accumulate into din where they are and skip both moves:
+ *   forward   col_n = Wᵀ · X_n;   backward  dW += X_n · col_nᵀ, din_n += W · col_n.
+ * G is as large as keeps col within a cache-sized budget (see im2col.h).
+ * Worker threads share the groups as in conv2d.c, with the same per-worker
+ * weight gradients summed in thread order.
+ * Scratch, per worker: col (Q, G·P), X or dX (in_c, G·P) unless every GEMM is
+ * per sample, and the padded copy of one output image that im2col and col2im
+ * work through; then, for backward, one (in_c, Q) weight gradient per worker
+ * past the first.
  */
 #include "nn/nn.h"
 
@@ -27,6 +31,8 @@ typedef struct transpose_plan {
     jvae_patch_geometry patches; /* the output seen through the grid of input positions */
     jvae_batch_split split;
     int rows; /* Q */
+    int per_sample; /* one GEMM per sample, straight from and to the batch layout */
+    size_t moved_rows; /* rows of the channel-major copy: in_c, or 0 when nothing moves */
     size_t in_plane, out_plane, in_sample, out_sample, weight_floats;
     size_t slice; /* scratch floats of one worker */
 } transpose_plan;
@@ -34,7 +40,7 @@ typedef struct transpose_plan {
 /* One worker's part of the scratch. */
 typedef struct transpose_slice {
     float *col;           /* (Q, G·P) */
-    float *channel_major; /* (in_c, G·P) */
+    float *channel_major; /* (in_c, G·P), or nothing when every GEMM is per sample */
     float *padded;        /* jvae_padded_floats(&patches) */
 } transpose_slice;
 
@@ -51,19 +57,20 @@ static transpose_plan plan_for(const jvae_conv_dims *d, int threads)
     p.in_sample = (size_t)d->in_c * p.in_plane;
     p.out_sample = (size_t)d->out_c * p.out_plane;
     p.weight_floats = (size_t)d->in_c * (size_t)p.rows;
-    p.slice = ((size_t)p.rows + (size_t)d->in_c) * (size_t)p.split.group * p.in_plane +
+    p.per_sample = jvae_per_sample_gemms(p.in_plane, (size_t)p.rows, (size_t)d->in_c);
+    p.moved_rows = p.per_sample || p.split.group == 1 ? 0 : (size_t)d->in_c;
+    p.slice = ((size_t)p.rows + p.moved_rows) * (size_t)p.split.group * p.in_plane +
               jvae_padded_floats(&p.patches);
     return p;
 }
 
-static transpose_slice slice_of(const transpose_plan *p, const jvae_conv_dims *d, float *scratch,
-                                int worker)
+static transpose_slice slice_of(const transpose_plan *p, float *scratch, int worker)
 {
     transpose_slice s;
     const size_t columns = (size_t)p->split.group * p->in_plane;
     s.col = scratch + (size_t)worker * p->slice;
     s.channel_major = s.col + (size_t)p->rows * columns;
-    s.padded = s.channel_major + (size_t)d->in_c * columns;
+    s.padded = s.channel_major + p->moved_rows * columns;
     return s;
 }
 
@@ -86,19 +93,18 @@ static void forward_group(float *out, const float *in, const float *weight, cons
     const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
     const int columns = count * (int)p->in_plane;
     float *y = out + first * p->out_sample; /* (count, out_c, out_h·out_w) */
-    for (int n = 0; n < count; n++)
-        for (int o = 0; o < d->out_c; o++) {
-            float *plane = y + n * p->out_sample + (size_t)o * p->out_plane;
-            for (size_t i = 0; i < p->out_plane; i++) plane[i] = bias[o];
-        }
-    const float *x = in + first * p->in_sample; /* (in_c, G·P) once rearranged */
-    if (count > 1) {
+    const float *x = in + first * p->in_sample; /* (count, in_c, P) */
+    if (p->per_sample || count == 1) { /* X_n (in_c, P) straight from in */
+        for (int n = 0; n < count; n++)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, (int)p->in_plane,
+                        d->in_c, 1.0f, weight, p->rows, x + n * p->in_sample, (int)p->in_plane,
+                        0.0f, s->col + n * p->in_plane, columns);
+    } else {
         jvae_batch_to_channel_major(s->channel_major, x, count, d->in_c, p->in_plane);
-        x = s->channel_major;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, columns, d->in_c, 1.0f,
+                    weight, p->rows, s->channel_major, columns, 0.0f, s->col, columns);
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, columns, d->in_c, 1.0f, weight,
-                p->rows, x, columns, 0.0f, s->col, columns);
-    jvae_col2im_add(y, s->col, count, &p->patches, s->padded);
+    jvae_col2im_bias(y, s->col, bias, count, &p->patches, s->padded);
 }
 
 /* Everything a worker needs, shared by all of them. */
@@ -113,7 +119,7 @@ typedef struct transpose_job {
 static void forward_worker(void *context, int worker, int workers)
 {
     const transpose_job *j = context;
-    const transpose_slice s = slice_of(j->p, j->d, j->scratch, worker);
+    const transpose_slice s = slice_of(j->p, j->scratch, worker);
     int begin, end;
     jvae_pool_block(j->p->split.groups, worker, workers, &begin, &end);
     for (int group = begin; group < end; group++)
@@ -143,30 +149,36 @@ static void backward_group(float *din, float *dweight, const float *dout, const 
 {
     const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
     const int columns = count * (int)p->in_plane;
-    const float *x = in + first * p->in_sample;
-    if (count > 1) {
-        jvae_batch_to_channel_major(s->channel_major, x, count, d->in_c, p->in_plane);
-        x = s->channel_major;
-    }
+    const float *x = in + first * p->in_sample; /* (count, in_c, P) */
+    float *dx = din == NULL ? NULL : din + first * p->in_sample;
     jvae_im2col(s->col, dout + first * p->out_sample, count, &p->patches, s->padded);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->in_c, p->rows, columns, 1.0f, x,
-                columns, s->col, columns, 1.0f, dweight, p->rows);
-    if (din == NULL) return;
-    if (count == 1) { /* one sample is channel-major: accumulate straight into din */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->in_c, columns, p->rows, 1.0f,
-                    weight, p->rows, s->col, columns, 1.0f, din + first * p->in_sample, columns);
-    } else { /* x is spent: reuse its buffer for dX (in_c, G·P) */
+    if (p->per_sample || count == 1) { /* X_n and dX_n (in_c, P) straight from and to the batch */
+        const int plane = (int)p->in_plane;
+        for (int n = 0; n < count; n++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->in_c, p->rows, plane, 1.0f,
+                        x + n * p->in_sample, plane, s->col + n * p->in_plane, columns, 1.0f,
+                        dweight, p->rows);
+        if (dx == NULL) return;
+        for (int n = 0; n < count; n++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->in_c, plane, p->rows, 1.0f,
+                        weight, p->rows, s->col + n * p->in_plane, columns, 1.0f,
+                        dx + n * p->in_sample, plane);
+    } else {
+        jvae_batch_to_channel_major(s->channel_major, x, count, d->in_c, p->in_plane);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->in_c, p->rows, columns, 1.0f,
+                    s->channel_major, columns, s->col, columns, 1.0f, dweight, p->rows);
+        if (dx == NULL) return;
+        /* X is spent: reuse its buffer for dX (in_c, G·P). */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->in_c, columns, p->rows, 1.0f,
                     weight, p->rows, s->col, columns, 0.0f, s->channel_major, columns);
-        jvae_channel_major_to_batch_add(din + first * p->in_sample, s->channel_major, count,
-                                        d->in_c, p->in_plane);
+        jvae_channel_major_to_batch_add(dx, s->channel_major, count, d->in_c, p->in_plane);
     }
 }
 
 static void backward_worker(void *context, int worker, int workers)
 {
     const transpose_job *j = context;
-    const transpose_slice s = slice_of(j->p, j->d, j->scratch, worker);
+    const transpose_slice s = slice_of(j->p, j->scratch, worker);
     float *dw =
         worker == 0 ? j->dweight : j->partials + (size_t)(worker - 1) * j->p->weight_floats;
     int begin, end;

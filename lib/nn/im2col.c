@@ -3,8 +3,13 @@
 
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* Floats of one column block: half of a 512 KiB L2, leaving room for the
- * GEMM's packed panels. */
+ * GEMM's packed panels. Half and twice or four times this ran the paper's
+ * layers 0 to 3 % slower (Zen 3, batch 64, one thread). */
 #define COLUMN_BUDGET_FLOATS ((size_t)64 * 1024)
 
 jvae_batch_split jvae_split_batch(int batch, size_t rows, size_t plane, int threads)
@@ -19,6 +24,11 @@ jvae_batch_split jvae_split_batch(int batch, size_t rows, size_t plane, int thre
     split.groups = (int)(((size_t)batch + group - 1) / group);
     split.threads = threads < split.groups ? threads : split.groups;
     return split;
+}
+
+int jvae_per_sample_gemms(size_t plane, size_t rows, size_t channels)
+{
+    return plane >= rows && plane >= channels;
 }
 
 /* The padded, phase-split copy of one image: padded row y (image row y − pad)
@@ -46,15 +56,6 @@ size_t jvae_padded_floats(const jvae_patch_geometry *g)
     return (size_t)g->channels * l.height * l.row;
 }
 
-/* Start of the run of grid_w values that tap (ki, kj) of channel c reads at
- * grid row 0; grid row gy is s padded rows further on. */
-static size_t tap_offset(const padded_layout *l, const jvae_patch_geometry *g, int c, int ki,
-                         int kj)
-{
-    return ((size_t)c * l->height + (size_t)ki) * l->row + (size_t)(kj % g->stride) * l->phase_w +
-           (size_t)(kj / g->stride);
-}
-
 /* The image columns x ≡ phase − pad (mod stride), 0 ≤ x < W, of one phase:
  * the first, how many, and where the first lands in the phase's run. */
 typedef struct phase_columns {
@@ -72,91 +73,199 @@ static phase_columns columns_of_phase(const jvae_patch_geometry *g, int phase)
     return p;
 }
 
-/* padded = zero padding around the image, columns dealt out to the phases. */
+/* One padded row of a stride-2 copy: the image row's even columns go to one
+ * phase and its odd columns to the other (which is which depends on the
+ * padding); `evens` and `odds` point at the first value of each run. SSE2
+ * splits four pairs at a time where the compiler would move one value. */
+static inline void deal_pairs(float *restrict evens, float *restrict odds,
+                              const float *restrict src, int width)
+{
+    int j = 0;
+#if defined(__SSE2__)
+    for (; 2 * j + 8 <= width; j += 4) {
+        const __m128 a = _mm_loadu_ps(src + 2 * j), b = _mm_loadu_ps(src + 2 * j + 4);
+        _mm_storeu_ps(evens + j, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+        _mm_storeu_ps(odds + j, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+#endif
+    for (; 2 * j + 1 < width; j++) {
+        evens[j] = src[2 * j];
+        odds[j] = src[2 * j + 1];
+    }
+    if (2 * j < width) evens[j] = src[2 * j];
+}
+
+/* The adjoint of deal_pairs: dst (one image row) = the two runs,
+ * interleaved, added to what dst holds when `accumulate`, else to `bias`. */
+static inline void gather_pairs(float *restrict dst, const float *restrict evens,
+                                const float *restrict odds, int width, int accumulate,
+                                float bias)
+{
+    int j = 0;
+#if defined(__SSE2__)
+    const __m128 b = _mm_set1_ps(bias);
+    for (; 2 * j + 8 <= width; j += 4) {
+        const __m128 e = _mm_loadu_ps(evens + j), o = _mm_loadu_ps(odds + j);
+        float *d = dst + 2 * j;
+        const __m128 lo = accumulate ? _mm_loadu_ps(d) : b;
+        const __m128 hi = accumulate ? _mm_loadu_ps(d + 4) : b;
+        _mm_storeu_ps(d, _mm_add_ps(lo, _mm_unpacklo_ps(e, o)));
+        _mm_storeu_ps(d + 4, _mm_add_ps(hi, _mm_unpackhi_ps(e, o)));
+    }
+#endif
+    for (; 2 * j + 1 < width; j++) {
+        dst[2 * j] = (accumulate ? dst[2 * j] : bias) + evens[j];
+        dst[2 * j + 1] = (accumulate ? dst[2 * j + 1] : bias) + odds[j];
+    }
+    if (2 * j < width) dst[2 * j] = (accumulate ? dst[2 * j] : bias) + evens[j];
+}
+
+/* padded = zero padding around the image, columns dealt out to the phases.
+ * One memset of the whole copy: zeroing only the border costs more than it
+ * saves on the paper's images, whose rows are 4 to 64 values long. */
 static void pad_image(float *padded, const float *image, const jvae_patch_geometry *g,
                       const padded_layout *l)
 {
     const int s = g->stride;
     memset(padded, 0, (size_t)g->channels * l->height * l->row * sizeof *padded);
-    for (int phase = 0; phase < s; phase++) {
-        const phase_columns p = columns_of_phase(g, phase);
-        for (int c = 0; c < g->channels; c++)
-            for (int y = 0; y < g->height; y++) {
-                const float *src = image + ((size_t)c * g->height + y) * g->width + p.first;
-                float *run = padded + ((size_t)c * l->height + (size_t)(y + g->pad)) * l->row +
-                             (size_t)phase * l->phase_w + p.start;
-                if (s == 1) {
-                    memcpy(run, src, (size_t)p.count * sizeof *run);
-                } else if (s == 2) { /* the paper's stride: a constant the compiler vectorizes */
-                    for (int j = 0; j < p.count; j++) run[j] = src[2 * j];
-                } else {
-                    for (int j = 0; j < p.count; j++) run[j] = src[(size_t)j * s];
+    const phase_columns even = columns_of_phase(g, g->pad % s);
+    const phase_columns odd = columns_of_phase(g, (g->pad + 1) % s);
+    for (int c = 0; c < g->channels; c++)
+        for (int y = 0; y < g->height; y++) {
+            const float *src = image + ((size_t)c * g->height + y) * g->width;
+            float *row = padded + ((size_t)c * l->height + (size_t)(y + g->pad)) * l->row;
+            if (s == 1) {
+                memcpy(row + g->pad, src, (size_t)g->width * sizeof *row);
+            } else if (s == 2) { /* the paper's stride */
+                deal_pairs(row + (size_t)(g->pad % 2) * l->phase_w + even.start,
+                           row + (size_t)((g->pad + 1) % 2) * l->phase_w + odd.start, src,
+                           g->width);
+            } else {
+                for (int phase = 0; phase < s; phase++) {
+                    const phase_columns p = columns_of_phase(g, phase);
+                    float *run = row + (size_t)phase * l->phase_w + p.start;
+                    for (int j = 0; j < p.count; j++) run[j] = src[p.first + (size_t)j * s];
                 }
             }
-    }
+        }
 }
 
-/* image += the interior of padded (the padding is dropped). */
-static void unpad_add(float *image, const float *padded, const jvae_patch_geometry *g,
-                      const padded_layout *l)
+/* image += the interior of padded when bias is NULL, else image = bias[c]
+ * + the interior (the padding is dropped either way). */
+static void unpad(float *image, const float *padded, const float *bias,
+                  const jvae_patch_geometry *g, const padded_layout *l)
 {
     const int s = g->stride;
-    for (int phase = 0; phase < s; phase++) {
-        const phase_columns p = columns_of_phase(g, phase);
-        for (int c = 0; c < g->channels; c++)
-            for (int y = 0; y < g->height; y++) {
-                float *dst = image + ((size_t)c * g->height + y) * g->width + p.first;
-                const float *run = padded +
-                                   ((size_t)c * l->height + (size_t)(y + g->pad)) * l->row +
-                                   (size_t)phase * l->phase_w + p.start;
-                if (s == 2) {
-                    for (int j = 0; j < p.count; j++) dst[2 * j] += run[j];
-                } else {
-                    for (int j = 0; j < p.count; j++) dst[(size_t)j * s] += run[j];
+    const int accumulate = bias == NULL;
+    const phase_columns even = columns_of_phase(g, g->pad % s);
+    const phase_columns odd = columns_of_phase(g, (g->pad + 1) % s);
+    for (int c = 0; c < g->channels; c++) {
+        const float b = accumulate ? 0.0f : bias[c];
+        for (int y = 0; y < g->height; y++) {
+            float *dst = image + ((size_t)c * g->height + y) * g->width;
+            const float *row =
+                padded + ((size_t)c * l->height + (size_t)(y + g->pad)) * l->row;
+            if (s == 2) {
+                gather_pairs(dst, row + (size_t)(g->pad % 2) * l->phase_w + even.start,
+                             row + (size_t)((g->pad + 1) % 2) * l->phase_w + odd.start, g->width,
+                             accumulate, b);
+            } else {
+                for (int phase = 0; phase < s; phase++) {
+                    const phase_columns p = columns_of_phase(g, phase);
+                    const float *run = row + (size_t)phase * l->phase_w + p.start;
+                    for (int j = 0; j < p.count; j++) {
+                        float *d = dst + p.first + (size_t)j * s;
+                        *d = (accumulate ? *d : b) + run[j];
+                    }
                 }
             }
+        }
     }
 }
 
-/* dst (rows, width), contiguous = rows runs of src that start `step` apart. */
-static inline void copy_fixed(float *restrict dst, const float *restrict src, int rows, int width,
-                              size_t step)
+/* The taps of every channel of one image, in the order of the column
+ * matrix's rows (c, ki, kj): tap (ki, kj) covers the runs of grid_w values
+ * that start in phase kj mod s at index kj / s of padded rows ki + s·gy.
+ * unfold_taps copies them into col rows (grid_h, grid_w) `ld` apart,
+ * fold_taps adds col rows into them. Inlined with constant grid sizes (see
+ * unfold_image), each tap becomes a few straight vector moves. */
+static inline void unfold_taps(float *restrict col, size_t ld, const float *restrict padded,
+                               const jvae_patch_geometry *g, const padded_layout *l, int grid_h,
+                               int grid_w)
 {
-    for (int r = 0; r < rows; r++, src += step, dst += width)
-        for (int x = 0; x < width; x++) dst[x] = src[x];
+    const size_t step = (size_t)g->stride * l->row; /* padded floats per grid row */
+    for (int c = 0; c < g->channels; c++)
+        for (int ki = 0; ki < g->k_h; ki++) {
+            const float *first = padded + ((size_t)c * l->height + (size_t)ki) * l->row;
+            int phase = 0;
+            size_t index = 0;
+            for (int kj = 0; kj < g->k_w; kj++, col += ld) {
+                const float *run = first + (size_t)phase * l->phase_w + index;
+                for (int gy = 0; gy < grid_h; gy++, run += step)
+                    for (int x = 0; x < grid_w; x++) col[gy * grid_w + x] = run[x];
+                if (++phase == g->stride) {
+                    phase = 0;
+                    index++;
+                }
+            }
+        }
 }
 
-/* rows runs of dst that start `step` apart += src (rows, width), contiguous. */
-static inline void add_fixed(float *restrict dst, const float *restrict src, int rows, int width,
-                             size_t step)
+static inline void fold_taps(float *restrict padded, const float *restrict col, size_t ld,
+                             const jvae_patch_geometry *g, const padded_layout *l, int grid_h,
+                             int grid_w)
 {
-    for (int r = 0; r < rows; r++, dst += step, src += width)
-        for (int x = 0; x < width; x++) dst[x] += src[x];
+    const size_t step = (size_t)g->stride * l->row;
+    for (int c = 0; c < g->channels; c++)
+        for (int ki = 0; ki < g->k_h; ki++) {
+            float *first = padded + ((size_t)c * l->height + (size_t)ki) * l->row;
+            int phase = 0;
+            size_t index = 0;
+            for (int kj = 0; kj < g->k_w; kj++, col += ld) {
+                float *run = first + (size_t)phase * l->phase_w + index;
+                for (int gy = 0; gy < grid_h; gy++, run += step)
+                    for (int x = 0; x < grid_w; x++) run[x] += col[gy * grid_w + x];
+                if (++phase == g->stride) {
+                    phase = 0;
+                    index++;
+                }
+            }
+        }
 }
 
-/* The runs are one grid row long, 4 to 32 values in the paper's layers: a
- * constant width turns each into a few vector moves instead of a loop with
- * a tail, which doubles the speed of the narrow grids. */
-static void copy_runs(float *dst, const float *src, int rows, int width, size_t step)
+/* The paper's grids (4 to 32 wide, square) as constants: the runs of the
+ * small ones are one or two vectors long, and with the loops unrolled they
+ * move twice as fast. */
+static void unfold_image(float *col, size_t ld, const float *padded, const jvae_patch_geometry *g,
+                         const padded_layout *l)
 {
-    switch (width) {
-    case 4: copy_fixed(dst, src, rows, 4, step); break;
-    case 8: copy_fixed(dst, src, rows, 8, step); break;
-    case 16: copy_fixed(dst, src, rows, 16, step); break;
-    case 32: copy_fixed(dst, src, rows, 32, step); break;
-    default: copy_fixed(dst, src, rows, width, step); break;
-    }
+    const int h = g->grid_h, w = g->grid_w;
+    if (h == 4 && w == 4)
+        unfold_taps(col, ld, padded, g, l, 4, 4);
+    else if (h == 8 && w == 8)
+        unfold_taps(col, ld, padded, g, l, 8, 8);
+    else if (w == 16)
+        unfold_taps(col, ld, padded, g, l, h, 16);
+    else if (w == 32)
+        unfold_taps(col, ld, padded, g, l, h, 32);
+    else
+        unfold_taps(col, ld, padded, g, l, h, w);
 }
 
-static void add_runs(float *dst, const float *src, int rows, int width, size_t step)
+static void fold_image(float *padded, const float *col, size_t ld, const jvae_patch_geometry *g,
+                       const padded_layout *l)
 {
-    switch (width) {
-    case 4: add_fixed(dst, src, rows, 4, step); break;
-    case 8: add_fixed(dst, src, rows, 8, step); break;
-    case 16: add_fixed(dst, src, rows, 16, step); break;
-    case 32: add_fixed(dst, src, rows, 32, step); break;
-    default: add_fixed(dst, src, rows, width, step); break;
-    }
+    const int h = g->grid_h, w = g->grid_w;
+    if (h == 4 && w == 4)
+        fold_taps(padded, col, ld, g, l, 4, 4);
+    else if (h == 8 && w == 8)
+        fold_taps(padded, col, ld, g, l, 8, 8);
+    else if (w == 16)
+        fold_taps(padded, col, ld, g, l, h, 16);
+    else if (w == 32)
+        fold_taps(padded, col, ld, g, l, h, 32);
+    else
+        fold_taps(padded, col, ld, g, l, h, w);
 }
 
 void jvae_im2col(float *col, const float *images, int count, const jvae_patch_geometry *g,
@@ -166,36 +275,37 @@ void jvae_im2col(float *col, const float *images, int count, const jvae_patch_ge
     const size_t image_floats = (size_t)g->channels * g->height * g->width;
     const size_t grid_plane = (size_t)g->grid_h * (size_t)g->grid_w;
     const size_t ld = (size_t)count * grid_plane; /* one row of col */
-    const size_t grid_step = (size_t)g->stride * l.row; /* padded floats per grid row */
     for (int n = 0; n < count; n++) {
         pad_image(padded, images + (size_t)n * image_floats, g, &l);
-        float *row = col + (size_t)n * grid_plane;
-        for (int c = 0; c < g->channels; c++)
-            for (int ki = 0; ki < g->k_h; ki++)
-                for (int kj = 0; kj < g->k_w; kj++, row += ld)
-                    copy_runs(row, padded + tap_offset(&l, g, c, ki, kj), g->grid_h, g->grid_w,
-                              grid_step);
+        unfold_image(col + (size_t)n * grid_plane, ld, padded, g, &l);
+    }
+}
+
+/* jvae_col2im_add, or with bias: images = bias[c] + folded col. */
+static void col2im(float *images, const float *col, const float *bias, int count,
+                   const jvae_patch_geometry *g, float *padded)
+{
+    const padded_layout l = layout_of(g);
+    const size_t image_floats = (size_t)g->channels * g->height * g->width;
+    const size_t grid_plane = (size_t)g->grid_h * (size_t)g->grid_w;
+    const size_t ld = (size_t)count * grid_plane;
+    for (int n = 0; n < count; n++) {
+        memset(padded, 0, jvae_padded_floats(g) * sizeof *padded);
+        fold_image(padded, col + (size_t)n * grid_plane, ld, g, &l);
+        unpad(images + (size_t)n * image_floats, padded, bias, g, &l);
     }
 }
 
 void jvae_col2im_add(float *images, const float *col, int count, const jvae_patch_geometry *g,
                      float *padded)
 {
-    const padded_layout l = layout_of(g);
-    const size_t image_floats = (size_t)g->channels * g->height * g->width;
-    const size_t grid_plane = (size_t)g->grid_h * (size_t)g->grid_w;
-    const size_t ld = (size_t)count * grid_plane;
-    const size_t grid_step = (size_t)g->stride * l.row;
-    for (int n = 0; n < count; n++) {
-        memset(padded, 0, jvae_padded_floats(g) * sizeof *padded);
-        const float *row = col + (size_t)n * grid_plane;
-        for (int c = 0; c < g->channels; c++)
-            for (int ki = 0; ki < g->k_h; ki++)
-                for (int kj = 0; kj < g->k_w; kj++, row += ld)
-                    add_runs(padded + tap_offset(&l, g, c, ki, kj), row, g->grid_h, g->grid_w,
-                             grid_step);
-        unpad_add(images + (size_t)n * image_floats, padded, g, &l);
-    }
+    col2im(images, col, NULL, count, g, padded);
+}
+
+void jvae_col2im_bias(float *images, const float *col, const float *bias, int count,
+                      const jvae_patch_geometry *g, float *padded)
+{
+    col2im(images, col, bias, count, g, padded);
 }
 
 void jvae_batch_to_channel_major(float *dst, const float *src, int count, int channels,

@@ -40,6 +40,11 @@ void jvae_im2col(float *col, const float *images, int count, const jvae_patch_ge
 void jvae_col2im_add(float *images, const float *col, int count, const jvae_patch_geometry *g,
                      float *padded);
 
+/* images (count, C, H, W) = bias[c] + folded col: jvae_col2im_add into
+ * images filled with the bias, bit for bit, in one pass fewer. */
+void jvae_col2im_bias(float *images, const float *col, const float *bias, int count,
+                      const jvae_patch_geometry *g, float *padded);
+
 /* dst (channels, count·plane) = src (count, channels, plane): the batch moves
  * inside the channel so that one GEMM spans every image. */
 void jvae_batch_to_channel_major(float *dst, const float *src, int count, int channels,
@@ -68,5 +73,14 @@ typedef struct jvae_batch_split {
 } jvae_batch_split;
 
 jvae_batch_split jvae_split_batch(int batch, size_t rows, size_t plane, int threads);
+
+/* Whether a fast conv kernel should run one GEMM per sample, reading and
+ * writing the batch layout in place, rather than one GEMM per group through
+ * channel-major copies. A sample's GEMMs span (rows, plane) and
+ * (channels, plane) against a (channels, rows) weight matrix: when the plane
+ * is the largest of the three, as in the single-channel layers at either end
+ * of the network, the layout moves (one more pass over the layer's largest
+ * tensor) cost more than repacking the weights per sample. */
+int jvae_per_sample_gemms(size_t plane, size_t rows, size_t channels);
 
 #endif
