@@ -137,6 +137,33 @@ static volatile sig_atomic_t stop_signal = 0;
 
 static void on_signal(int sig) { stop_signal = sig; }
 
+/* While a metric runs, the first Ctrl-C/SIGTERM asks it to stop at its next
+ * batch; SA_RESETHAND lets a second one kill the program as usual. */
+static void catch_stop_signals(int catching)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = catching ? on_signal : SIG_DFL;
+    sa.sa_flags = catching ? SA_RESETHAND : 0;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* After a metric: 1 when a signal stopped it (reported); a signal that came
+ * too late to stop it is delivered again, now with its default action. */
+static int stopped_by_signal(jvae_status status, const char *what)
+{
+    catch_stop_signals(0);
+    if (stop_signal == 0) return 0;
+    if (status == JVAE_ERR_CANCELLED) {
+        fprintf(stderr, "%sjvae-eval: %s: stopped by signal %d\n",
+                isatty(fileno(stderr)) ? "\n" : "", what, (int)stop_signal);
+        return 1;
+    }
+    raise(stop_signal);
+    return 0;
+}
+
 /* Progress of a metric on stderr: a line rewritten in place on a terminal,
  * otherwise the first batch (which shows the total at once) and one line per
  * tenth; asks the metric to stop after a signal. */
@@ -164,10 +191,6 @@ static int show_progress(int64_t done, int64_t total, void *payload)
 static int failed(jvae_status status, const char *what)
 {
     if (status == JVAE_OK) return 0;
-    if (status == JVAE_ERR_CANCELLED && stop_signal != 0) {
-        fprintf(stderr, "\njvae-eval: %s: stopped by signal %d\n", what, (int)stop_signal);
-        return 1;
-    }
     fprintf(stderr, "jvae-eval: %s: %s (%s)\n", what, jvae_last_error(),
             jvae_status_string(status));
     return 1;
@@ -281,7 +304,10 @@ static int command_factorvae(const arguments *a, const jvae_model *model)
     options.progress = show_progress;
     options.progress_payload = &line;
     jvae_factorvae_result r;
-    if (failed(jvae_factorvae_dsprites(&r, model, &options), "factorvae")) return 1;
+    catch_stop_signals(1);
+    const jvae_status st = jvae_factorvae_dsprites(&r, model, &options);
+    if (stopped_by_signal(st, "factorvae")) return 128 + stop_signal;
+    if (failed(st, "factorvae")) return 1;
     const char *preset = jvae_factorvae_preset_name(r.preset);
     if (a->json) {
         printf("{\"metric\": \"factorvae\", \"preset\": \"%s\", \"eval_accuracy\": %.6f, "
@@ -311,7 +337,10 @@ static int command_mig(const arguments *a, const jvae_model *model)
     options.progress = show_progress;
     options.progress_payload = &line;
     double mig, gaps[5];
-    if (failed(jvae_mig_dsprites(&mig, gaps, model, &options), "mig")) return 1;
+    catch_stop_signals(1);
+    const jvae_status st = jvae_mig_dsprites(&mig, gaps, model, &options);
+    if (stopped_by_signal(st, "mig")) return 128 + stop_signal;
+    if (failed(st, "mig")) return 1;
     static const char *const factors[5] = {"shape", "scale", "orientation", "pos_x", "pos_y"};
     if (a->json) {
         printf("{\"metric\": \"mig\", \"mig\": %.6f, \"images\": %lld, \"bins\": %d, \"per_factor\": {",
@@ -394,11 +423,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "jvae-eval: --threads must be >= 1\n");
         return 2;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     jvae_model *model = NULL;
     if (failed(jvae_model_load(&model, a.model), a.model)) return 1;
     /* The model's own threads split each batch; a threaded BLAS under them
@@ -406,7 +430,6 @@ int main(int argc, char **argv)
     int status = failed(jvae_blas_set_threads(1), "BLAS threads") ||
                  failed(jvae_model_set_threads(model, a.threads), "threads");
     if (status == 0) status = command(&a, model);
-    if (stop_signal != 0) status = 128 + stop_signal;
     jvae_model_free(model);
     return status;
 }

@@ -262,6 +262,22 @@ static void test_progress_counts_every_image_and_can_stop(void **state)
     assert_int_equal(untouched.train_votes, -7);
     assert_non_null(strstr(jvae_last_error(), "stopped by the progress callback after 900 of"));
 
+    /* version 1 options predate the callback: it is not called */
+    progress_log old = {0, 1, 0, 0, 0};
+    options.version = 1;
+    options.progress_payload = &old;
+    assert_int_equal(jvae_factorvae_score(&counted, &code, &options), JVAE_OK);
+    assert_int_equal(old.calls, 0);
+    options.version = JVAE_FACTORVAE_OPTIONS_VERSION;
+
+    /* a count that would pass int64 is refused before anything is encoded */
+    o.calls = 0;
+    options.variance_images = INT64_MAX;
+    assert_int_equal(jvae_factorvae_score(&counted, &code, &options), JVAE_ERR_OVERFLOW);
+    assert_int_equal(o.calls, 0);
+    assert_non_null(strstr(jvae_last_error(), "more than 2^60 images"));
+    options.variance_images = 2000;
+
     /* nothing left after pruning: no votes, yet the count still ends at the total */
     oracle flat = identity_oracle();
     for (int d = 0; d < 5; d++) flat.scale[d] = 0.0f;

@@ -159,7 +159,9 @@ typedef struct jvae_factorvae_options {
                                       code_kl): paper 0.1, dlib 0 */
     int encode_batch;              /* items per encode call for the variance, >= 1 (256) */
     uint64_t seed;                 /* (default 0) */
-    jvae_progress_fn progress;     /* NULL (default): no reports */
+    jvae_progress_fn progress;     /* NULL (default): no reports. Version 2; options of
+                                      version 1 (without these two fields) are still
+                                      accepted and report nothing */
     void *progress_payload;        /* passed to progress; borrowed */
 } jvae_factorvae_options;
 
@@ -187,7 +189,8 @@ typedef struct jvae_factorvae_result {
  * dimension and the score is chance (the share of the most voted factor).
  * Errors: INVALID_ARGUMENT (NULL, a bad field of code or options: named),
  *         VERSION, NUMERIC (the encoder returned NaN/Inf), OVERFLOW
- *         (variance_images 0 and more than 2^31 factor combinations),
+ *         (variance_images 0 and more than 2^31 factor combinations, or more
+ *         than 2^60 variance images or vote images),
  *         OUT_OF_MEMORY, CANCELLED (by options->progress), or the status the
  *         encoder returned. */
 JVAE_API jvae_status jvae_factorvae_score(jvae_factorvae_result *out,
@@ -221,7 +224,8 @@ typedef struct jvae_mig_options {
     int bins;          /* >= 2 (default 20) */
     int encode_batch;  /* items per encode call, >= 1 (default 256) */
     uint64_t seed;     /* (default 0) */
-    jvae_progress_fn progress; /* NULL (default): no reports */
+    jvae_progress_fn progress; /* NULL (default): no reports. Version 2; version 1
+                                  options (without these fields) are still accepted */
     void *progress_payload;    /* passed to progress; borrowed */
 } jvae_mig_options;
 

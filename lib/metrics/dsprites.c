@@ -159,18 +159,16 @@ jvae_status jvae_factorvae_dsprites(jvae_factorvae_result *out, const jvae_model
     jvae_factor_code code;
     dsprites_encoder encoder;
     jvae_status st = dsprites_code_begin(&code, &encoder, model, fn);
+    int64_t images = 0;
+    if (st == JVAE_OK) st = jvae_factorvae_images(&images, &code, options, fn);
+    int64_t kl_images = 0;
+    if (st == JVAE_OK && options->prune_kl > 0.0)
+        kl_images = options->variance_images > 0 && options->variance_images < DSPRITES_KL_IMAGES
+                        ? options->variance_images
+                        : DSPRITES_KL_IMAGES;
+    /* images <= 2^61 (jvae_factorvae_images), kl_images <= 10,000: no overflow */
     jvae_progress progress = {NULL, NULL, 0, 0};
-    if (st == JVAE_OK) st = jvae_factorvae_images(&progress.total, &code, options, fn);
-    if (st == JVAE_OK) { /* the fields exist: the version was checked */
-        progress.report = options->progress;
-        progress.payload = options->progress_payload;
-    }
-    const int64_t kl_images =
-        options->prune_kl <= 0.0 ? 0
-        : options->variance_images > 0 && options->variance_images < DSPRITES_KL_IMAGES
-            ? options->variance_images
-            : DSPRITES_KL_IMAGES;
-    progress.total += kl_images;
+    if (st == JVAE_OK) progress = jvae_factorvae_progress(options, images + kl_images);
     double *kl = NULL;
     if (st == JVAE_OK && kl_images > 0) {
         kl = malloc((size_t)code.code_dim * sizeof *kl);

@@ -37,9 +37,13 @@ jvae_status jvae_factor_encode(const jvae_factor_code *code, const int32_t *fact
 /* Images the FactorVAE metric will encode with these settings: the variance
  * items plus (train_votes + eval_votes)·L. Checks code and options first.
  * Errors: as jvae_factorvae_score's checks, OVERFLOW (more than 2^31 factor
- * combinations with variance_images 0, or an image count past 2^62). */
+ * combinations with variance_images 0, or either part past 2^60 images). */
 jvae_status jvae_factorvae_images(int64_t *images, const jvae_factor_code *code,
                                   const jvae_factorvae_options *options, const char *fn);
+
+/* The progress of `total` images reported to checked options' callback (none
+ * for version 1 options, which predate it). */
+jvae_progress jvae_factorvae_progress(const jvae_factorvae_options *options, int64_t total);
 
 /* jvae_factorvae_score with its encoded images counted into progress (set up
  * by the caller, whose own images may come before). */

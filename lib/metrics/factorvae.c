@@ -7,6 +7,10 @@
 #include "core/error.h"
 #include "metrics/factor_code.h"
 
+/* Most images a FactorVAE run may plan: far beyond any real run, and small
+ * enough that the count and the dSprites KL images stay within int64. */
+#define METRIC_IMAGES_MAX ((int64_t)1 << 60)
+
 const char *jvae_factorvae_preset_name(jvae_factorvae_preset preset)
 {
     switch (preset) {
@@ -52,9 +56,9 @@ jvae_status jvae_factorvae_options_init(jvae_factorvae_options *options,
 static jvae_status check_options(const jvae_factorvae_options *o, const char *fn)
 {
     JVAE_CHECK_NOT_NULL(o, fn);
-    if (o->version != JVAE_FACTORVAE_OPTIONS_VERSION)
-        return jvae_fail(JVAE_ERR_VERSION, "%s: options version %u, this library knows %u", fn,
-                         o->version, JVAE_FACTORVAE_OPTIONS_VERSION);
+    if (o->version < 1 || o->version > JVAE_FACTORVAE_OPTIONS_VERSION)
+        return jvae_fail(JVAE_ERR_VERSION, "%s: options version %u, this library knows 1..%u",
+                         fn, o->version, JVAE_FACTORVAE_OPTIONS_VERSION);
     if (o->preset != JVAE_FACTORVAE_DLIB && o->preset != JVAE_FACTORVAE_PAPER)
         return jvae_fail(JVAE_ERR_INVALID_ARGUMENT, "%s: unknown preset %d", fn, (int)o->preset);
     if (o->images_per_vote < 2)
@@ -149,8 +153,6 @@ static double spread_variance(const spread *s, const jvae_factor_code *code, int
     return s->n > 1 ? s->m2[d] / (double)(s->n - 1) : 0.0;
 }
 
-/* Global variance from variance_images random items, or from every
- * combination of the factors once (mixed radix, last factor fastest). */
 /* Items of the global variance: variance_images, or every combination. */
 static jvae_status variance_items(int64_t *items, const jvae_factor_code *code,
                                   const jvae_factorvae_options *o, const char *fn)
@@ -170,6 +172,8 @@ static jvae_status variance_items(int64_t *items, const jvae_factor_code *code,
     return JVAE_OK;
 }
 
+/* Global variance from variance_images random items, or from every
+ * combination of the factors once (mixed radix, last factor fastest). */
 static jvae_status global_variances(double *variance, const jvae_factor_code *code,
                                     const jvae_factorvae_options *o, jvae_rng *rng, spread *s,
                                     int32_t *factors, float *codes, jvae_progress *progress,
@@ -243,10 +247,23 @@ jvae_status jvae_factorvae_images(int64_t *images, const jvae_factor_code *code,
     int64_t variance = 0;
     if (st == JVAE_OK) st = variance_items(&variance, code, options, fn);
     if (st) return st;
-    /* votes < 2^31 and L < 2^31: the product stays below 2^62, the sum below 2^63 */
-    *images = variance + ((int64_t)options->train_votes + options->eval_votes) *
-                             (int64_t)options->images_per_vote;
+    const int64_t votes = (int64_t)options->train_votes + options->eval_votes;
+    if (variance > METRIC_IMAGES_MAX || votes > METRIC_IMAGES_MAX / options->images_per_vote)
+        return jvae_fail(JVAE_ERR_OVERFLOW, "%s: %lld variance images and %lld votes of %d images "
+                         "are more than 2^60 images", fn, (long long)variance, (long long)votes,
+                         options->images_per_vote);
+    *images = variance + votes * options->images_per_vote;
     return JVAE_OK;
+}
+
+jvae_progress jvae_factorvae_progress(const jvae_factorvae_options *options, int64_t total)
+{
+    jvae_progress progress = {NULL, NULL, 0, total};
+    if (options->version >= 2) { /* version 1 ends before the callback's fields */
+        progress.report = options->progress;
+        progress.payload = options->progress_payload;
+    }
+    return progress;
 }
 
 jvae_status jvae_factorvae_score(jvae_factorvae_result *out, const jvae_factor_code *code,
@@ -254,11 +271,10 @@ jvae_status jvae_factorvae_score(jvae_factorvae_result *out, const jvae_factor_c
 {
     static const char fn[] = "jvae_factorvae_score";
     JVAE_CHECK_NOT_NULL(out, fn);
-    jvae_progress progress = {NULL, NULL, 0, 0};
-    jvae_status st = jvae_factorvae_images(&progress.total, code, options, fn);
+    int64_t images = 0;
+    jvae_status st = jvae_factorvae_images(&images, code, options, fn);
     if (st) return st;
-    progress.report = options->progress;
-    progress.payload = options->progress_payload;
+    jvae_progress progress = jvae_factorvae_progress(options, images);
     return jvae_factorvae_score_counted(out, code, options, &progress, fn);
 }
 

@@ -201,9 +201,9 @@ jvae_status jvae_mig_score(double *mig, double *per_factor, const jvae_factor_co
     JVAE_CHECK_NOT_NULL(options, fn);
     jvae_status st = jvae_factor_code_check(code, fn);
     if (st) return st;
-    if (options->version != JVAE_MIG_OPTIONS_VERSION)
-        return jvae_fail(JVAE_ERR_VERSION, "%s: options version %u, this library knows %u", fn,
-                         options->version, JVAE_MIG_OPTIONS_VERSION);
+    if (options->version < 1 || options->version > JVAE_MIG_OPTIONS_VERSION)
+        return jvae_fail(JVAE_ERR_VERSION, "%s: options version %u, this library knows 1..%u",
+                         fn, options->version, JVAE_MIG_OPTIONS_VERSION);
     if (options->images < 2 || options->images > INT32_MAX || options->encode_batch < 1)
         return jvae_fail(JVAE_ERR_INVALID_ARGUMENT,
                          "%s: images must be 2..2^31-1 and encode_batch >= 1, got %lld and %d",
@@ -221,7 +221,11 @@ jvae_status jvae_mig_score(double *mig, double *per_factor, const jvae_factor_co
     if (codes == NULL || factors == NULL)
         st = jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate for %lld items", fn,
                        (long long)n);
-    jvae_progress progress = {options->progress, options->progress_payload, 0, n};
+    jvae_progress progress = {NULL, NULL, 0, n};
+    if (options->version >= 2) { /* version 1 ends before the callback's fields */
+        progress.report = options->progress;
+        progress.payload = options->progress_payload;
+    }
     jvae_rng rng;
     jvae_rng_seed(&rng, options->seed);
     if (st == JVAE_OK) jvae_factor_sample(code, &rng, factors, (int)n);

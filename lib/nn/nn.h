@@ -45,8 +45,9 @@ int jvae_conv_dims_init(jvae_conv_dims *d, int batch, int in_c, int in_h, int in
 int jvae_conv_transpose_dims_init(jvae_conv_dims *d, int batch, int in_c, int in_h, int in_w,
                                   int out_c, int k_h, int k_w, int stride, int pad);
 
-/* Floats of scratch memory the fast conv kernels need for dims d (the caller
- * owns it; the model reserves it once). The kernels may overwrite all of it;
+/* Floats of scratch memory the fast conv kernels need for dims d, and for the
+ * same dims with any smaller batch (the caller owns it; the model reserves it
+ * once for its largest batch). The kernels may overwrite all of it;
  * nothing in it survives a call. A few MB at most for the paper's layers at
  * batch 64: the batch is processed in cache-sized groups of samples. */
 size_t jvae_conv2d_scratch_floats(const jvae_conv_dims *d);

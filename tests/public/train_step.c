@@ -254,6 +254,34 @@ static void test_failures_leave_parameters(void **state)
     jvae_model_free(model);
 }
 
+/* A model reserved for 6 images steps with every batch from 1 to 6 at 5
+ * threads: a smaller batch splits into more groups than the full one, and so
+ * needs more scratch (the weight-gradient partials of more workers) than the
+ * full batch; this overflowed the workspace (caught by the sanitizer build). */
+static void test_smaller_batches_than_reserved(void **state)
+{
+    (void)state;
+    jvae_model_options o;
+    assert_int_equal(jvae_model_options_init(&o), JVAE_OK);
+    o.threads = 5;
+    jvae_model *model = NULL;
+    assert_int_equal(jvae_model_create(&model, &o), JVAE_OK);
+    assert_int_equal(jvae_model_reserve(model, 6), JVAE_OK);
+    for (int n = 1; n <= 6; n++) {
+        int64_t shape[4] = {n, 1, SIDE, SIDE};
+        jvae_tensor *images = NULL;
+        assert_int_equal(jvae_tensor_create(&images, 4, shape), JVAE_OK);
+        fill_batch(images, n);
+        jvae_loss_terms terms;
+        assert_int_equal(jvae_model_zero_grad(model), JVAE_OK);
+        assert_int_equal(jvae_model_forward(model, images, NULL, NULL, 1.0, 0.5, &terms), JVAE_OK);
+        assert_true(isfinite(terms.total));
+        assert_int_equal(jvae_model_backward(model), JVAE_OK);
+        jvae_tensor_free(images);
+    }
+    jvae_model_free(model);
+}
+
 static void test_checkpoint_load_refuses_model_files(void **state)
 {
     (void)state;
@@ -276,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_resume_is_bit_exact_adam),
         cmocka_unit_test(test_resume_is_bit_exact_sgd),
         cmocka_unit_test(test_failures_leave_parameters),
+        cmocka_unit_test(test_smaller_batches_than_reserved),
         cmocka_unit_test(test_checkpoint_load_refuses_model_files),
     };
     return cmocka_run_group_tests(tests, scratch_folder_create, scratch_folder_remove);
