@@ -1,10 +1,12 @@
 /* Binary cross-entropy from logits (lib/nn/bce.c): the gradient against finite
- * differences, the value against the naive formula, and stability at |x| = 100. */
+ * differences, the value against the naive formula, stability at |x| = 100,
+ * and the pool-parallel forward (lib/model/network.c) against the serial one. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gradcheck.h"
+#include "model/network.h"
 #include "nn/nn.h"
 #include "test_util.h"
 
@@ -117,6 +119,59 @@ static void test_stable_at_large_logits(void **state)
     gradcheck_assert_close("bce grad at |x| >= 100", grad, expected_grad, 6, 1e-30, 1e-7);
 }
 
+/* The per-image sums and the pool-parallel forward give the serial forward's
+ * very bits, total and per image, for no pool and pools of 2 and 3 workers:
+ * each image's sum is one worker's, and the caller adds them in image order.
+ * Batches: one image; 7 large images (split among workers); 300 small ones
+ * (more than one chunk of 256 images, the first split, the rest not). */
+static void test_pool_forward_same_bits(void **state)
+{
+    (void)state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 24);
+    const struct {
+        int n;
+        size_t pixels;
+    } batches[] = {{1, 4096}, {7, 4096}, {300, 64}};
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++) {
+        const int n = batches[b].n;
+        const size_t pixels = batches[b].pixels, count = (size_t)n * pixels;
+        float *logits = malloc(count * sizeof *logits);
+        float *targets = malloc(count * sizeof *targets);
+        float *serial = malloc((size_t)n * sizeof *serial);
+        float *shared = malloc((size_t)n * sizeof *shared);
+        double *sums = malloc((size_t)n * sizeof *sums);
+        assert_true(logits && targets && serial && shared && sums);
+        test_fill_uniform(&rng, logits, count, -8.0f, 8.0f);
+        test_fill_uniform(&rng, targets, count, 0.0f, 1.0f);
+        const double total = jvae_bce_logits_forward(serial, logits, targets, n, pixels);
+        jvae_bce_logits_image_sums(sums, logits, targets, n, pixels);
+        double added = 0.0;
+        for (int i = 0; i < n; i++) {
+            assert_true((float)sums[i] == serial[i]);
+            added += sums[i];
+        }
+        assert_true(added == total);
+        for (int threads = 1; threads <= 3; threads++) {
+            jvae_pool *pool = NULL;
+            if (threads > 1) assert_int_equal(jvae_pool_create(&pool, threads, "bce"), JVAE_OK);
+            memset(shared, 0xff, (size_t)n * sizeof *shared);
+            const double pooled =
+                jvae_pool_bce_logits_forward(pool, shared, logits, targets, n, pixels);
+            assert_memory_equal(&pooled, &total, sizeof total);
+            assert_memory_equal(shared, serial, (size_t)n * sizeof *shared);
+            assert_true(jvae_pool_bce_logits_forward(pool, NULL, logits, targets, n, pixels) ==
+                        total);
+            jvae_pool_free(pool);
+        }
+        free(logits);
+        free(targets);
+        free(serial);
+        free(shared);
+        free(sums);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -124,6 +179,7 @@ int main(void)
         cmocka_unit_test(test_backward_scale_accumulates),
         cmocka_unit_test(test_value_matches_naive_formula),
         cmocka_unit_test(test_stable_at_large_logits),
+        cmocka_unit_test(test_pool_forward_same_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

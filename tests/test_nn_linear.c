@@ -1,10 +1,12 @@
 /* linear kernel (lib/nn/linear.c): gradients against finite differences, the
- * fast kernel against its naive twin, accumulation and a NULL din. */
+ * fast kernel against its naive twin, accumulation and a NULL din, and the
+ * multi-threaded kernels against the one-thread ones. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gradcheck.h"
+#include "jointvae/model.h"
 #include "nn/nn.h"
 #include "test_util.h"
 
@@ -204,12 +206,137 @@ static void test_accumulates_and_null_din(void **state)
     case_free(&c);
 }
 
+/* A pool of `threads` workers (NULL for 1). */
+static jvae_pool *pool_of(int threads)
+{
+    jvae_pool *pool = NULL;
+    if (threads > 1) assert_int_equal(jvae_pool_create(&pool, threads, "test_nn_linear"), JVAE_OK);
+    return pool;
+}
+
+/* Bit-for-bit equality of two float buffers, naming the first difference. */
+static void assert_same_bits(const char *what, int threads, const float *a, const float *b,
+                             size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (memcmp(&a[i], &b[i], sizeof a[i]) != 0) {
+            print_error("%s, %d threads: [%zu] = %.9g, one thread gives %.9g\n", what, threads, i,
+                        (double)a[i], (double)b[i]);
+            fail();
+        }
+}
+
+/* The _mt kernels on 2- and 3-worker pools against the one-thread kernels,
+ * bit for bit (each value is one worker's GEMM over the same terms, split
+ * where OpenBLAS's kernels tile the rows: see linear.c; OpenBLAS's own
+ * threading, which splits differently, is off as the _mt contract asks), and
+ * against the double-summing twin with the tolerance of
+ * test_fast_matches_ref. The shapes are large enough to be split (asserted)
+ * and odd-sized so that blocks are uneven and end in short tiles; a batch of
+ * one keeps forward whole while backward splits the outputs. */
+static void test_threads_match_one_thread(void **state)
+{
+    (void)state;
+    const int blas_threads = jvae_blas_threads();
+    assert_int_equal(jvae_blas_set_threads(1), JVAE_OK);
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 9);
+    const int shapes[][3] = {{67, 1031, 129}, {1, 4099, 1031}, {64, 1024, 256}, {25, 2900, 131}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int n = shapes[s][0], in_f = shapes[s][1], out_f = shapes[s][2];
+        const size_t outs = (size_t)n * out_f, ins = (size_t)n * in_f;
+        const size_t weights = (size_t)out_f * in_f;
+        linear_case c;
+        case_init(&c, n, in_f, out_f, &rng);
+        float *start = alloc_floats(ins + weights + (size_t)out_f);
+        test_fill_uniform(&rng, start, ins + weights + (size_t)out_f, -1.0f, 1.0f);
+        float *out1 = alloc_floats(outs), *din1 = alloc_floats(ins);
+        float *dw1 = alloc_floats(weights), *db1 = alloc_floats((size_t)out_f);
+        float *out_ref = alloc_floats(outs), *din_ref = alloc_floats(ins);
+        float *dw_ref = alloc_floats(weights), *db_ref = alloc_floats((size_t)out_f);
+        /* Every run starts from the same nonzero gradients, so accumulation shows. */
+        memcpy(din1, start, ins * sizeof *din1);
+        memcpy(dw1, start + ins, weights * sizeof *dw1);
+        memcpy(db1, start + ins + weights, (size_t)out_f * sizeof *db1);
+        memcpy(din_ref, din1, ins * sizeof *din_ref);
+        memcpy(dw_ref, dw1, weights * sizeof *dw_ref);
+        memcpy(db_ref, db1, (size_t)out_f * sizeof *db_ref);
+        jvae_linear_forward(out1, c.in, c.weight, c.bias, n, in_f, out_f);
+        jvae_linear_backward(din1, dw1, db1, c.r, c.in, c.weight, n, in_f, out_f);
+        jvae_linear_forward_ref(out_ref, c.in, c.weight, c.bias, n, in_f, out_f);
+        jvae_linear_backward_ref(din_ref, dw_ref, db_ref, c.r, c.in, c.weight, n, in_f, out_f);
+
+        for (int threads = 1; threads <= 3; threads++) {
+            jvae_pool *pool = pool_of(threads);
+            const double forward_flop = 2.0 * n * in_f * out_f;
+            if (threads > 1 && n > 1)
+                assert_true(jvae_linear_workers(forward_flop, n, threads) > 1);
+            if (threads > 1)
+                assert_true(jvae_linear_workers(2.0 * forward_flop, out_f, threads) > 1);
+            for (int with_din = 0; with_din < 2; with_din++) {
+                memcpy(c.din, start, ins * sizeof *c.din);
+                memcpy(c.dweight, start + ins, weights * sizeof *c.dweight);
+                memcpy(c.dbias, start + ins + weights, (size_t)out_f * sizeof *c.dbias);
+                memset(c.out, 0xff, outs * sizeof *c.out); /* NaN: every value must be written */
+                jvae_linear_forward_mt(c.out, c.in, c.weight, c.bias, n, in_f, out_f, pool);
+                jvae_linear_backward_mt(with_din ? c.din : NULL, c.dweight, c.dbias, c.r, c.in,
+                                        c.weight, n, in_f, out_f, pool);
+                assert_same_bits("linear_mt out", threads, c.out, out1, outs);
+                assert_same_bits("linear_mt dweight", threads, c.dweight, dw1, weights);
+                assert_same_bits("linear_mt dbias", threads, c.dbias, db1, (size_t)out_f);
+                if (with_din)
+                    assert_same_bits("linear_mt din", threads, c.din, din1, ins);
+                else
+                    assert_memory_equal(c.din, start, ins * sizeof *c.din);
+            }
+            /* abs 1e-4 + rel 1e-4 as in test_fast_matches_ref; with sums of up
+             * to K = 4099 products, of size √(K/9) ≈ 21, the float rounding
+             * √K·ε·21 ≈ 8e-5 stays far below the relative allowance (2e-3). */
+            gradcheck_assert_close("linear_mt out", c.out, out_ref, outs, 1e-4, 1e-4);
+            gradcheck_assert_close("linear_mt din", c.din, din_ref, ins, 1e-4, 1e-4);
+            gradcheck_assert_close("linear_mt dweight", c.dweight, dw_ref, weights, 1e-4, 1e-4);
+            gradcheck_assert_close("linear_mt dbias", c.dbias, db_ref, (size_t)out_f, 1e-4,
+                                   1e-4);
+            jvae_pool_free(pool);
+        }
+        free(start);
+        free(out1);
+        free(din1);
+        free(dw1);
+        free(db1);
+        free(out_ref);
+        free(din_ref);
+        free(dw_ref);
+        free(db_ref);
+        case_free(&c);
+    }
+    assert_int_equal(jvae_blas_set_threads(blas_threads), JVAE_OK);
+}
+
+/* Small layers stay on the caller; a worker is added per 8 MFLOP, never more
+ * than the threads or the 24-row tiles. */
+static void test_worker_count(void **state)
+{
+    (void)state;
+    assert_int_equal(jvae_linear_workers(2.0 * 64 * 256 * 10, 64, 2), 1); /* a latent head */
+    assert_int_equal(jvae_linear_workers(4.0 * 64 * 20 * 256, 256, 2), 1); /* latent backward */
+    assert_int_equal(jvae_linear_workers(2.0 * 32 * 1024 * 256, 32, 2), 2); /* encode chunk */
+    assert_int_equal(jvae_linear_workers(2.0 * 64 * 1024 * 256, 64, 2), 2);
+    assert_int_equal(jvae_linear_workers(2.0 * 64 * 1024 * 256, 64, 1), 1);
+    assert_int_equal(jvae_linear_workers(1e12, 64, 8), 3);
+    assert_int_equal(jvae_linear_workers(1e12, 24, 4), 1);
+    assert_int_equal(jvae_linear_workers(1e12, 25, 4), 2);
+    assert_int_equal(jvae_linear_workers(0.0, 0, 4), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_fast_matches_ref),
         cmocka_unit_test(test_accumulates_and_null_din),
+        cmocka_unit_test(test_threads_match_one_thread),
+        cmocka_unit_test(test_worker_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,10 +3,13 @@
  * the parameter block of the model, so these tests give it a stand-in model
  * holding a tiny vector. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jointvae/train.h"
 #include "model/model.h"
+#include "train/optimizer.h"
 #include "test_util.h"
 
 #define COUNT 7
@@ -281,6 +284,196 @@ static void test_options_and_learning_rate(void **state)
     assert_int_equal(jvae_optimizer_step_count(NULL), 0);
 }
 
+/* A stand-in large enough for the optimizer to share its check (from 256 K
+ * values) and its update (from 32 K) among a pool's workers, of an odd size
+ * so that the last block is short. */
+#define LARGE 300007
+
+typedef struct large_stand_in {
+    struct jvae_model model;
+    float *params, *grads;
+} large_stand_in;
+
+static large_stand_in *large_create(int threads)
+{
+    large_stand_in *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    s->params = calloc(LARGE, sizeof(float));
+    s->grads = calloc(LARGE, sizeof(float));
+    assert_non_null(s->params);
+    assert_non_null(s->grads);
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 31);
+    test_fill_uniform(&rng, s->params, LARGE, -2.0f, 2.0f);
+    s->model.param_count = LARGE;
+    s->model.params = s->params;
+    s->model.grads = s->grads;
+    if (threads > 1)
+        assert_int_equal(jvae_pool_create(&s->model.pool, threads, "large_create"), JVAE_OK);
+    return s;
+}
+
+static void large_free(large_stand_in *s)
+{
+    jvae_pool_free(s->model.pool);
+    free(s->params);
+    free(s->grads);
+    free(s);
+}
+
+/* Gradients of step t: mixed signs and magnitudes, some exactly 0. */
+static void large_gradients(large_stand_in *s, int step)
+{
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 1000 + (uint64_t)step);
+    test_fill_uniform(&rng, s->grads, LARGE, -1.0f, 1.0f);
+    for (int i = 0; i < LARGE; i += 7) s->grads[i] *= 1e-6f;
+    for (int i = 3; i < LARGE; i += 101) s->grads[i] = 0.0f;
+}
+
+static void assert_bits_equal(const char *what, int threads, const float *a, const float *b)
+{
+    for (int i = 0; i < LARGE; i++)
+        if (memcmp(&a[i], &b[i], sizeof a[i]) != 0) {
+            print_error("%s[%d], %d threads: %.9g, without a pool %.9g\n", what, i, threads,
+                        (double)a[i], (double)b[i]);
+            fail();
+        }
+}
+
+/* The update is element-wise, so a pool of 2 or 3 workers gives the very bits
+ * of no pool: parameters and both moments, for Adam and SGD, with weight
+ * decay so that every term of the update is used. */
+static void test_pool_gives_same_bits(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < 2; kind++) {
+        jvae_optimizer_options o;
+        jvae_optimizer_options_init(&o);
+        o.kind = kind == 0 ? JVAE_OPTIMIZER_ADAM : JVAE_OPTIMIZER_SGD;
+        o.learning_rate = 0.01f;
+        o.weight_decay = 0.05f;
+        large_stand_in *alone = large_create(1);
+        jvae_optimizer *alone_opt = NULL;
+        assert_int_equal(jvae_optimizer_create(&alone_opt, &alone->model, &o), JVAE_OK);
+        for (int t = 1; t <= 3; t++) {
+            large_gradients(alone, t);
+            assert_int_equal(jvae_optimizer_step(alone_opt), JVAE_OK);
+        }
+        for (int threads = 2; threads <= 3; threads++) {
+            large_stand_in *shared = large_create(threads);
+            assert_int_equal(jvae_pool_threads(shared->model.pool), threads);
+            jvae_optimizer *opt = NULL;
+            assert_int_equal(jvae_optimizer_create(&opt, &shared->model, &o), JVAE_OK);
+            for (int t = 1; t <= 3; t++) {
+                large_gradients(shared, t);
+                assert_int_equal(jvae_optimizer_step(opt), JVAE_OK);
+            }
+            assert_bits_equal("param", threads, shared->params, alone->params);
+            assert_bits_equal("first moment", threads, opt->first, alone_opt->first);
+            if (kind == 0)
+                assert_bits_equal("second moment", threads, opt->second, alone_opt->second);
+            jvae_optimizer_free(opt);
+            large_free(shared);
+        }
+        jvae_optimizer_free(alone_opt);
+        large_free(alone);
+    }
+}
+
+/* On a pool, a non-finite gradient in the last worker's block is still found
+ * and named, the lowest index wins when several are bad (whichever worker
+ * finds each), and nothing moves. */
+static void test_pool_reports_lowest_non_finite(void **state)
+{
+    (void)state;
+    const int bad[][2] = {{LARGE - 2, -1}, {LARGE - 2, 17}, {270001, 270000}, {5, LARGE - 1}};
+    for (int threads = 2; threads <= 3; threads++)
+        for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
+            large_stand_in *s = large_create(threads);
+            jvae_optimizer_options o;
+            jvae_optimizer_options_init(&o);
+            jvae_optimizer *opt = NULL;
+            assert_int_equal(jvae_optimizer_create(&opt, &s->model, &o), JVAE_OK);
+            large_gradients(s, 1);
+            assert_int_equal(jvae_optimizer_step(opt), JVAE_OK);
+            float *before = malloc(LARGE * sizeof *before);
+            assert_non_null(before);
+            memcpy(before, s->params, LARGE * sizeof *before);
+            large_gradients(s, 2);
+            s->grads[bad[c][0]] = NAN;
+            if (bad[c][1] >= 0) s->grads[bad[c][1]] = INFINITY;
+            const int lowest = bad[c][1] >= 0 && bad[c][1] < bad[c][0] ? bad[c][1] : bad[c][0];
+            assert_int_equal(jvae_optimizer_step(opt), JVAE_ERR_NUMERIC);
+            char expected[64];
+            snprintf(expected, sizeof expected, "gradient %d is %s", lowest,
+                     lowest == bad[c][0] ? "nan" : "inf");
+            assert_error_contains(expected);
+            assert_memory_equal(s->params, before, LARGE * sizeof *before);
+            assert_int_equal(jvae_optimizer_step_count(opt), 1);
+            free(before);
+            jvae_optimizer_free(opt);
+            large_free(s);
+        }
+}
+
+/* A real model on a 2-thread pool: backward's check names the first poisoned
+ * gradient by tensor and index (the lower of two in different tensors, found
+ * by different workers), and the optimizer refuses the same value by its
+ * index in the block. */
+static void test_model_scans_name_first_non_finite(void **state)
+{
+    (void)state;
+    jvae_model_options options;
+    jvae_model_options_init(&options);
+    options.threads = 2;
+    jvae_model *m = NULL;
+    assert_int_equal(jvae_model_create(&m, &options), JVAE_OK);
+    assert_int_equal(jvae_model_reserve(m, 2), JVAE_OK);
+    const int64_t count = jvae_model_param_count(m);
+    const int tensors = jvae_model_param_tensor_count(m);
+    const char *name = NULL;
+    int64_t offset = 0;
+    /* The first conv's bias and the last conv's weight: far apart in the block. */
+    assert_int_equal(jvae_model_param_info(m, 1, &name, NULL, NULL, &offset), JVAE_OK);
+    const int64_t early = offset + 3;
+    char expected[128];
+    snprintf(expected, sizeof expected, "the gradient of %s[3] is nan", name);
+    assert_int_equal(jvae_model_param_info(m, tensors - 2, NULL, NULL, NULL, &offset), JVAE_OK);
+    const int64_t late = offset + 5;
+    assert_true(early < count / 4 && late > count / 2);
+
+    const int64_t shape[4] = {2, options.channels, options.height, options.width};
+    jvae_tensor *images = NULL;
+    assert_int_equal(jvae_tensor_create(&images, 4, shape), JVAE_OK);
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 41);
+    test_fill_uniform(&rng, jvae_tensor_data(images), (size_t)jvae_tensor_numel(images), 0.0f,
+                      1.0f);
+    assert_int_equal(jvae_model_zero_grad(m), JVAE_OK);
+    assert_int_equal(jvae_model_forward(m, images, NULL, NULL, 0.0, 0.0, NULL), JVAE_OK);
+    float *grads = jvae_model_grads(m);
+    grads[late] = INFINITY; /* backward accumulates into these */
+    grads[early] = NAN;
+    assert_int_equal(jvae_model_backward(m), JVAE_ERR_NUMERIC);
+    assert_error_contains(expected);
+
+    jvae_optimizer_options o;
+    jvae_optimizer_options_init(&o);
+    jvae_optimizer *opt = NULL;
+    assert_int_equal(jvae_optimizer_create(&opt, m, &o), JVAE_OK);
+    assert_int_equal(jvae_optimizer_step(opt), JVAE_ERR_NUMERIC);
+    snprintf(expected, sizeof expected, "gradient %lld is nan", (long long)early);
+    assert_error_contains(expected);
+    grads[early] = 0.0f;
+    assert_int_equal(jvae_optimizer_step(opt), JVAE_ERR_NUMERIC);
+    snprintf(expected, sizeof expected, "gradient %lld is inf", (long long)late);
+    assert_error_contains(expected);
+    jvae_optimizer_free(opt);
+    jvae_tensor_free(images);
+    jvae_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +484,9 @@ int main(void)
         cmocka_unit_test(test_sgd_without_momentum),
         cmocka_unit_test(test_non_finite_gradient_updates_nothing),
         cmocka_unit_test(test_options_and_learning_rate),
+        cmocka_unit_test(test_pool_gives_same_bits),
+        cmocka_unit_test(test_pool_reports_lowest_non_finite),
+        cmocka_unit_test(test_model_scans_name_first_non_finite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,7 +54,7 @@ typedef struct jvae_model_options {
     int hidden;            /* hidden width of the fully connected layers, 1..JVAE_MAX_WIDTH
                               (default 256, the official value) */
     uint64_t seed;         /* seeds the model's generator: init and training noise (default 1) */
-    int threads;           /* worker threads of the conv kernels (the library's own, which
+    int threads;           /* worker threads of the kernels (the library's own, which
                               sleep when idle; docs/model.md), >= 1 (default 1): results
                               repeat bit for bit for a given count and differ across
                               counts by float rounding only. With threads > 1 keep

@@ -285,8 +285,8 @@ static jvae_status decode_rows(const char *fn, const jvae_model *m, const float 
     for (int64_t start = 0; start < n; start += c) {
         const int count = (int)(n - start < c ? n - start : c);
         jvae_decoder_forward(m, count, latent + (size_t)start * m->latent_dim, &b);
-        jvae_sigmoid_forward(images + (size_t)start * pixels, b.act[m->stages - 1],
-                             (size_t)count * pixels);
+        jvae_pool_sigmoid_forward(b.pool, images + (size_t)start * pixels,
+                                  b.act[m->stages - 1], (size_t)count * pixels);
     }
     jvae_pool_free(b.pool);
     free(block);

@@ -62,8 +62,32 @@ size_t jvae_network_scratch_floats(const jvae_model *m, int n, int threads);
 void jvae_pool_relu_forward(jvae_pool *pool, float *out, const float *in, size_t count);
 void jvae_pool_relu_backward_store(jvae_pool *pool, float *din, const float *dout,
                                    const float *out, size_t count);
+void jvae_pool_sigmoid_forward(jvae_pool *pool, float *out, const float *in, size_t count);
+/* out[0 .. count) = 0, split only from 256 K values (1 MB) on. */
+void jvae_pool_zero(jvae_pool *pool, float *out, size_t count);
 void jvae_pool_bce_logits_backward(jvae_pool *pool, float *dlogits, const float *logits,
                                    const float *targets, size_t count, float scale);
+
+/* jvae_bce_logits_forward with the images shared by the pool's workers: each
+ * image's double sum is computed whole by one worker, and the caller adds them
+ * in image order, so per_image and the total are the same bits for any thread
+ * count (and equal jvae_bce_logits_forward's). */
+double jvae_pool_bce_logits_forward(jvae_pool *pool, float *per_image, const float *logits,
+                                    const float *targets, int n, size_t pixels);
+
+/* The lowest i < count with values[i] NaN or ±Inf, or count when all are
+ * finite; from 256 K values on, the pool's workers scan contiguous blocks. */
+size_t jvae_pool_first_non_finite(jvae_pool *pool, const float *values, size_t count);
+
+/* Workers an element-wise pass over count values uses: 1 below 32 K values
+ * (waking a worker costs about as much as such a pass), else all of the
+ * pool's. */
+int jvae_pool_value_workers(const jvae_pool *pool, size_t count);
+
+/* Worker w's block [*begin, *begin + *count) of `total` values split over
+ * `workers`: block edges fall on multiples of 16 values, so every block but
+ * the last stays vector-aligned, and blocks are in worker order. */
+void jvae_aligned_block(size_t total, int worker, int workers, size_t *begin, size_t *count);
 
 /* Bump allocator over one block: carve() hands out 16-float aligned pieces,
  * counting only when base is NULL; overflow latches. */

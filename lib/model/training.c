@@ -281,7 +281,8 @@ jvae_status jvae_model_forward(jvae_model *model, const jvae_tensor *images,
 
     const int official = m->loss.official_scaling;
     const double recon_sum =
-        jvae_bce_logits_forward(NULL, b->dec_act[m->stages - 1], b->images, n, pixels);
+        jvae_pool_bce_logits_forward(m->pool, NULL, b->dec_act[m->stages - 1], b->images, n,
+                                     pixels);
     /* Official: BCE averaged over N·C·H·W, times H·W, i.e. the sum over N·C. */
     const double recon_divisor = official ? (double)n * m->options.channels : (double)n;
     jvae_loss_terms t = {0};
@@ -314,11 +315,6 @@ jvae_status jvae_model_forward(jvae_model *model, const jvae_tensor *images,
 
 /* ------------------------------------------------------------ backward */
 
-static void zero(float *buffer, size_t count)
-{
-    memset(buffer, 0, count * sizeof(float));
-}
-
 /* From ∂loss/∂logits in grad_a down to ∂loss/∂latent in dlatent. */
 static void decoder_backward(jvae_model *m, int n)
 {
@@ -330,7 +326,7 @@ static void decoder_backward(jvae_model *m, int n)
         const float *in = s > 0 ? b->dec_act[s - 1] : b->dec_features;
         const size_t in_count =
             (size_t)n * (s > 0 ? jvae_stage_floats(&m->decoder[s - 1]) : JVAE_FEATURES);
-        zero(gb, in_count);
+        jvae_pool_zero(m->pool, gb, in_count);
         jvae_conv2d_transpose_backward_mt(gb, jvae_layer_weight(m, m->grads, layer->tensor),
                                           jvae_layer_bias(m, m->grads, layer->tensor), ga, in,
                                           jvae_layer_weight(m, m->params, layer->tensor), &d,
@@ -339,15 +335,17 @@ static void decoder_backward(jvae_model *m, int n)
     }
     const jvae_linear_layer *l2 = &m->hidden_to_features, *l0 = &m->latent_to_hidden;
     const size_t hidden_count = (size_t)n * m->options.hidden;
-    zero(gb, hidden_count);
-    jvae_linear_backward(gb, jvae_layer_weight(m, m->grads, l2->tensor),
-                         jvae_layer_bias(m, m->grads, l2->tensor), ga, b->dec_hidden,
-                         jvae_layer_weight(m, m->params, l2->tensor), n, l2->in, l2->out);
+    jvae_pool_zero(m->pool, gb, hidden_count);
+    jvae_linear_backward_mt(gb, jvae_layer_weight(m, m->grads, l2->tensor),
+                            jvae_layer_bias(m, m->grads, l2->tensor), ga, b->dec_hidden,
+                            jvae_layer_weight(m, m->params, l2->tensor), n, l2->in, l2->out,
+                            m->pool);
     jvae_pool_relu_backward_store(m->pool, ga, gb, b->dec_hidden, hidden_count);
-    zero(b->dlatent, (size_t)n * m->latent_dim);
-    jvae_linear_backward(b->dlatent, jvae_layer_weight(m, m->grads, l0->tensor),
-                         jvae_layer_bias(m, m->grads, l0->tensor), ga, b->latent,
-                         jvae_layer_weight(m, m->params, l0->tensor), n, l0->in, l0->out);
+    jvae_pool_zero(m->pool, b->dlatent, (size_t)n * m->latent_dim);
+    jvae_linear_backward_mt(b->dlatent, jvae_layer_weight(m, m->grads, l0->tensor),
+                            jvae_layer_bias(m, m->grads, l0->tensor), ga, b->latent,
+                            jvae_layer_weight(m, m->params, l0->tensor), n, l0->in, l0->out,
+                            m->pool);
 }
 
 /* From dlatent through the sampling and the KL terms to ∂loss/∂heads, then
@@ -357,23 +355,24 @@ static void latent_backward(jvae_model *m, int n)
     const jvae_train_buffers *b = &m->buf;
     const int dz = m->options.n_continuous, width = m->discrete_dim, latent = m->latent_dim;
     const size_t hidden_count = (size_t)n * m->options.hidden;
-    zero(b->grad_b, hidden_count);
+    jvae_pool_zero(m->pool, b->grad_b, hidden_count);
     if (dz > 0) {
-        zero(b->dmu, (size_t)n * dz);
-        zero(b->dlogvar, (size_t)n * dz);
+        jvae_pool_zero(m->pool, b->dmu, (size_t)n * dz);
+        jvae_pool_zero(m->pool, b->dlogvar, (size_t)n * dz);
         jvae_reparam_backward(b->dmu, b->dlogvar, b->dlatent, latent, b->logvar, b->eps, n, dz);
         jvae_kl_continuous_backward(b->dmu, b->dlogvar, b->mu, b->logvar, n, dz,
                                     m->dtotal_dkl_cont);
         const jvae_linear_layer *heads[2] = {&m->mean, &m->log_var};
         const float *dheads[2] = {b->dmu, b->dlogvar};
         for (int h = 0; h < 2; h++)
-            jvae_linear_backward(b->grad_b, jvae_layer_weight(m, m->grads, heads[h]->tensor),
-                                 jvae_layer_bias(m, m->grads, heads[h]->tensor), dheads[h],
-                                 b->hidden, jvae_layer_weight(m, m->params, heads[h]->tensor),
-                                 n, heads[h]->in, heads[h]->out);
+            jvae_linear_backward_mt(b->grad_b,
+                                    jvae_layer_weight(m, m->grads, heads[h]->tensor),
+                                    jvae_layer_bias(m, m->grads, heads[h]->tensor), dheads[h],
+                                    b->hidden, jvae_layer_weight(m, m->params, heads[h]->tensor),
+                                    n, heads[h]->in, heads[h]->out, m->pool);
     }
     if (width > 0) {
-        zero(b->dalpha, (size_t)n * width);
+        jvae_pool_zero(m->pool, b->dalpha, (size_t)n * width);
         for (int v = 0; v < m->options.n_discrete; v++) {
             const int off = m->disc_offset[v];
             jvae_gumbel_softmax_backward(b->dalpha + off, b->dlatent + dz + off,
@@ -385,12 +384,13 @@ static void latent_backward(jvae_model *m, int n)
             const jvae_linear_layer *a = &m->alpha[v];
             const int off = m->disc_offset[v];
             float *dlogits = b->head_blocks + (size_t)n * off; /* (n, K_v) */
-            zero(dlogits, (size_t)n * a->out);
+            jvae_pool_zero(m->pool, dlogits, (size_t)n * a->out);
             jvae_softmax_rows_backward(dlogits, a->out, b->dalpha + off, width, b->alpha + off,
                                        width, n, a->out);
-            jvae_linear_backward(b->grad_b, jvae_layer_weight(m, m->grads, a->tensor),
-                                 jvae_layer_bias(m, m->grads, a->tensor), dlogits, b->hidden,
-                                 jvae_layer_weight(m, m->params, a->tensor), n, a->in, a->out);
+            jvae_linear_backward_mt(b->grad_b, jvae_layer_weight(m, m->grads, a->tensor),
+                                    jvae_layer_bias(m, m->grads, a->tensor), dlogits, b->hidden,
+                                    jvae_layer_weight(m, m->params, a->tensor), n, a->in,
+                                    a->out, m->pool);
         }
     }
 }
@@ -403,10 +403,11 @@ static void encoder_backward(jvae_model *m, int n)
     const jvae_linear_layer *h = &m->to_hidden;
     const size_t hidden_count = (size_t)n * m->options.hidden;
     jvae_pool_relu_backward_store(m->pool, ga, gb, b->hidden, hidden_count);
-    zero(gb, (size_t)n * JVAE_FEATURES);
-    jvae_linear_backward(gb, jvae_layer_weight(m, m->grads, h->tensor),
-                         jvae_layer_bias(m, m->grads, h->tensor), ga, b->enc_act[m->stages - 1],
-                         jvae_layer_weight(m, m->params, h->tensor), n, h->in, h->out);
+    jvae_pool_zero(m->pool, gb, (size_t)n * JVAE_FEATURES);
+    jvae_linear_backward_mt(gb, jvae_layer_weight(m, m->grads, h->tensor),
+                            jvae_layer_bias(m, m->grads, h->tensor), ga,
+                            b->enc_act[m->stages - 1], jvae_layer_weight(m, m->params, h->tensor),
+                            n, h->in, h->out, m->pool);
     for (int s = m->stages - 1; s >= 0; s--) {
         const jvae_conv_layer *layer = &m->encoder[s];
         const jvae_conv_dims d = jvae_stage_dims(layer, n);
@@ -417,7 +418,7 @@ static void encoder_backward(jvae_model *m, int n)
         if (s > 0) {
             in = b->enc_act[s - 1];
             din = gb;
-            zero(din, (size_t)n * jvae_stage_floats(&m->encoder[s - 1]));
+            jvae_pool_zero(m->pool, din, (size_t)n * jvae_stage_floats(&m->encoder[s - 1]));
         }
         jvae_conv2d_backward_mt(din, jvae_layer_weight(m, m->grads, layer->tensor),
                                 jvae_layer_bias(m, m->grads, layer->tensor), ga, in,
@@ -437,20 +438,24 @@ jvae_status jvae_model_backward(jvae_model *model)
     model->pending_batch = 0;
     const jvae_train_buffers *b = &model->buf;
     const size_t count = (size_t)n * image_floats(model);
-    zero(b->grad_a, count);
+    jvae_pool_zero(model->pool, b->grad_a, count);
     jvae_pool_bce_logits_backward(model->pool, b->grad_a, b->dec_act[model->stages - 1],
                                   b->images, count, (float)model->dtotal_drecon_sum);
     decoder_backward(model, n);
     latent_backward(model, n);
     encoder_backward(model, n);
+    /* The tensors tile the gradient block in order, so the lowest non-finite
+     * value of the block is the first one of the first tensor that has one. */
+    const size_t bad =
+        jvae_pool_first_non_finite(model->pool, model->grads, (size_t)model->param_count);
     for (int t = 0; t < model->tensor_count; t++) {
         const jvae_param_tensor *info = &model->tensors[t];
-        const float *g = model->grads + info->offset;
-        for (int64_t i = 0; i < info->numel; i++)
-            if (!isfinite(g[i]))
-                return jvae_fail(JVAE_ERR_NUMERIC,
-                                 "jvae_model_backward: the gradient of %s[%lld] is %g",
-                                 info->name, (long long)i, (double)g[i]);
+        if (bad >= (size_t)info->offset && bad < (size_t)(info->offset + info->numel)) {
+            const int64_t i = (int64_t)bad - info->offset;
+            return jvae_fail(JVAE_ERR_NUMERIC,
+                             "jvae_model_backward: the gradient of %s[%lld] is %g", info->name,
+                             (long long)i, (double)model->grads[bad]);
+        }
     }
     return JVAE_OK;
 }
@@ -458,7 +463,7 @@ jvae_status jvae_model_backward(jvae_model *model)
 jvae_status jvae_model_zero_grad(jvae_model *model)
 {
     JVAE_CHECK_NOT_NULL(model, "jvae_model_zero_grad");
-    zero(model->grads, (size_t)model->param_count);
+    jvae_pool_zero(model->pool, model->grads, (size_t)model->param_count);
     return JVAE_OK;
 }
 

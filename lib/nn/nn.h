@@ -110,6 +110,21 @@ void jvae_linear_forward_ref(float *out, const float *in, const float *weight, c
 void jvae_linear_backward_ref(float *din, float *dweight, float *dbias, const float *dout,
                               const float *in, const float *weight, int n, int in_features,
                               int out_features);
+/* The calls above shared by the workers of `pool` (NULL: the caller alone),
+ * with no scratch: forward splits the batch rows, backward the outputs (bias
+ * sums and dW rows) and the batch rows of din, in blocks of whole 24-row
+ * tiles. With one worker they are the calls above. Each value is one
+ * worker's, and with OpenBLAS (single-threaded, as for the conv _mt kernels)
+ * the bits do not depend on the thread count (see linear.c). */
+void jvae_linear_forward_mt(float *out, const float *in, const float *weight, const float *bias,
+                            int n, int in_features, int out_features, jvae_pool *pool);
+void jvae_linear_backward_mt(float *din, float *dweight, float *dbias, const float *dout,
+                             const float *in, const float *weight, int n, int in_features,
+                             int out_features, jvae_pool *pool);
+/* Workers the _mt calls use for `flop` floating-point operations split over
+ * `rows` rows (forward: n, backward: out_features) on a pool of `threads`:
+ * at most one per 24-row tile and one per 8 MFLOP, at least 1. */
+int jvae_linear_workers(double flop, int rows, int threads);
 
 /* Element-wise activations over count values; forward may run in place.
  * Backward takes the forward OUTPUT and accumulates din += dout · f'(·).
@@ -131,6 +146,10 @@ void jvae_sigmoid_backward(float *din, const float *dout, const float *out, size
  * Backward: dlogits += scale · (sigmoid(x) − t) for every value. */
 double jvae_bce_logits_forward(float *per_image, const float *logits, const float *targets,
                                int n, size_t pixels);
+/* The per-image sums of the forward above, in double: sums[i] for each of the
+ * n images (the forward returns them added in image order). */
+void jvae_bce_logits_image_sums(double *sums, const float *logits, const float *targets, int n,
+                                size_t pixels);
 void jvae_bce_logits_backward(float *dlogits, const float *logits, const float *targets,
                               size_t count, float scale);
 

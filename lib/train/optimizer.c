@@ -16,7 +16,13 @@
  *   b  = g on the first step, else b·μ + g (only when μ != 0; otherwise b = g)
  *   p  = p + (−lr)·b
  * Results agree with PyTorch to float rounding; they are not always bit-equal,
- * because PyTorch's vectorised kernels use fused multiply-add on AVX2 hosts. */
+ * because PyTorch's vectorised kernels use fused multiply-add on AVX2 hosts.
+ *
+ * The finiteness check and the update run on the model's pool (NULL: the
+ * caller alone), each worker over a contiguous block of the parameter block
+ * whose edges fall on multiples of 16 floats. Every element is updated by the
+ * same operations whichever worker (and whichever of the SSE or the scalar
+ * loop) takes it, so the bits do not depend on the thread count. */
 #include "train/optimizer.h"
 
 #include <math.h>
@@ -28,6 +34,7 @@
 
 #include "core/error.h"
 #include "model/model.h"
+#include "model/network.h"
 
 jvae_status jvae_optimizer_options_init(jvae_optimizer_options *options)
 {
@@ -154,7 +161,9 @@ int64_t jvae_optimizer_step_count(const jvae_optimizer *optimizer)
     return optimizer == NULL ? 0 : optimizer->step_count;
 }
 
-static void adam_update(jvae_optimizer *opt, float *params, const float *grads, int64_t step)
+/* Adam on elements [begin, end). */
+static void adam_update(const jvae_optimizer *opt, float *params, const float *grads,
+                        int64_t step, int64_t begin, int64_t end)
 {
     const jvae_optimizer_options *o = &opt->options;
     const double beta1 = o->beta1, beta2 = o->beta2;
@@ -167,7 +176,7 @@ static void adam_update(jvae_optimizer *opt, float *params, const float *grads, 
     const float bias_correction2_sqrt = (float)sqrt(bias_correction2);
     const float eps = o->epsilon, wd = o->weight_decay;
     float *m = opt->first, *v = opt->second;
-    int64_t i = 0;
+    int64_t i = begin;
 #if defined(__SSE2__)
     /* Four lanes at a time, operation by operation as in the scalar loop
      * below: SSE's multiply, add, divide and square root round exactly like
@@ -178,7 +187,7 @@ static void adam_update(jvae_optimizer *opt, float *params, const float *grads, 
     const __m128 omb1 = _mm_set1_ps(one_minus_beta1), omb2 = _mm_set1_ps(one_minus_beta2);
     const __m128 step_size = _mm_set1_ps(neg_step_size), bc2 = _mm_set1_ps(bias_correction2_sqrt);
     const __m128 epsilon = _mm_set1_ps(eps), decay = _mm_set1_ps(wd);
-    for (; i + 4 <= opt->param_count; i += 4) {
+    for (; i + 4 <= end; i += 4) {
         const __m128 p = _mm_loadu_ps(params + i);
         __m128 g = _mm_loadu_ps(grads + i);
         if (wd != 0.0f) g = _mm_add_ps(g, _mm_mul_ps(decay, p));
@@ -192,7 +201,7 @@ static void adam_update(jvae_optimizer *opt, float *params, const float *grads, 
         _mm_storeu_ps(v + i, vi);
     }
 #endif
-    for (; i < opt->param_count; i++) {
+    for (; i < end; i++) {
         float g = grads[i];
         if (wd != 0.0f) g = g + wd * params[i];
         float mi = m[i] * beta1_f;
@@ -206,14 +215,16 @@ static void adam_update(jvae_optimizer *opt, float *params, const float *grads, 
     }
 }
 
-static void sgd_update(jvae_optimizer *opt, float *params, const float *grads)
+/* SGD on elements [begin, end). */
+static void sgd_update(const jvae_optimizer *opt, float *params, const float *grads,
+                       int64_t begin, int64_t end)
 {
     const jvae_optimizer_options *o = &opt->options;
     const float neg_lr = (float)(-(double)o->learning_rate);
     const float wd = o->weight_decay, momentum = o->momentum;
     float *buf = opt->first;
     const int first_step = opt->step_count == 0;
-    for (int64_t i = 0; i < opt->param_count; i++) {
+    for (int64_t i = begin; i < end; i++) {
         float g = grads[i];
         if (wd != 0.0f) g = g + wd * params[i];
         if (buf != NULL) {
@@ -226,23 +237,40 @@ static void sgd_update(jvae_optimizer *opt, float *params, const float *grads)
     }
 }
 
+/* What the workers of one update share. */
+typedef struct update_job {
+    const jvae_optimizer *opt;
+    float *params;
+    const float *grads;
+} update_job;
+
+static void update_worker(void *context, int worker, int workers)
+{
+    const update_job *j = context;
+    size_t begin, count;
+    jvae_aligned_block((size_t)j->opt->param_count, worker, workers, &begin, &count);
+    const int64_t first = (int64_t)begin, end = (int64_t)(begin + count);
+    if (j->opt->options.kind == JVAE_OPTIMIZER_ADAM)
+        adam_update(j->opt, j->params, j->grads, j->opt->step_count + 1, first, end);
+    else
+        sgd_update(j->opt, j->params, j->grads, first, end);
+}
+
 jvae_status jvae_optimizer_step(jvae_optimizer *optimizer)
 {
     static const char fn[] = "jvae_optimizer_step";
     JVAE_CHECK_NOT_NULL(optimizer, fn);
     jvae_model *model = optimizer->model;
     const float *grads = model->grads;
-    for (int64_t i = 0; i < optimizer->param_count; i++)
-        if (!isfinite(grads[i]))
-            return jvae_fail(JVAE_ERR_NUMERIC,
-                             "%s: gradient %lld is %g; no parameter was updated", fn,
-                             (long long)i, (double)grads[i]);
+    const size_t count = (size_t)optimizer->param_count;
+    const size_t bad = jvae_pool_first_non_finite(model->pool, grads, count);
+    if (bad < count)
+        return jvae_fail(JVAE_ERR_NUMERIC, "%s: gradient %zu is %g; no parameter was updated",
+                         fn, bad, (double)grads[bad]);
     if (optimizer->step_count == INT64_MAX)
         return jvae_fail(JVAE_ERR_OVERFLOW, "%s: step counter is exhausted", fn);
-    if (optimizer->options.kind == JVAE_OPTIMIZER_ADAM)
-        adam_update(optimizer, model->params, grads, optimizer->step_count + 1);
-    else
-        sgd_update(optimizer, model->params, grads);
+    update_job job = {.opt = optimizer, .params = model->params, .grads = grads};
+    jvae_pool_run(model->pool, jvae_pool_value_workers(model->pool, count), update_worker, &job);
     optimizer->step_count++;
     return JVAE_OK;
 }
