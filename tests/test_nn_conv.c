@@ -229,6 +229,23 @@ static void describe(char *buf, size_t size, const conv_case *c, const char *wha
  * several times the rounding; a wrong index or a missing tap errs by O(0.1). */
 static const gradcheck_options LINEAR_IN_X = {.step = 0.5, .abs_tol = 2e-4, .rel_tol = 2e-4};
 
+/* Backward of the case's variant against finite differences of every input,
+ * weight and bias. */
+static void check_case_gradients(conv_case *c)
+{
+    zero_gradients(c);
+    c->variant->backward(c->din, c->dweight, c->dbias, c->r, c->in, c->weight, &c->d, c->scratch);
+    char name[160];
+    describe(name, sizeof name, c, "input");
+    gradcheck_assert(name, c->in, c->in_count, c->din, weighted_output_loss, c, &LINEAR_IN_X);
+    describe(name, sizeof name, c, "weight");
+    gradcheck_assert(name, c->weight, c->weight_count, c->dweight, weighted_output_loss, c,
+                     &LINEAR_IN_X);
+    describe(name, sizeof name, c, "bias");
+    gradcheck_assert(name, c->bias, (size_t)c->d.out_c, c->dbias, weighted_output_loss, c,
+                     &LINEAR_IN_X);
+}
+
 static void check_gradients(const conv_layer *layer, jvae_rng *rng, int stride, int pad)
 {
     conv_case c;
@@ -237,17 +254,7 @@ static void check_gradients(const conv_layer *layer, jvae_rng *rng, int stride, 
     const conv_variant *variants[2] = {&layer->fast, &layer->ref};
     for (int v = 0; v < 2; v++) {
         c.variant = variants[v];
-        zero_gradients(&c);
-        c.variant->backward(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &c.d, c.scratch);
-        char name[160];
-        describe(name, sizeof name, &c, "input");
-        gradcheck_assert(name, c.in, c.in_count, c.din, weighted_output_loss, &c, &LINEAR_IN_X);
-        describe(name, sizeof name, &c, "weight");
-        gradcheck_assert(name, c.weight, c.weight_count, c.dweight, weighted_output_loss, &c,
-                         &LINEAR_IN_X);
-        describe(name, sizeof name, &c, "bias");
-        gradcheck_assert(name, c.bias, (size_t)c.d.out_c, c.dbias, weighted_output_loss, &c,
-                         &LINEAR_IN_X);
+        check_case_gradients(&c);
     }
     case_free(&c);
 }
@@ -281,17 +288,7 @@ static void test_gradients_paper_geometry(void **state)
         assert_int_equal(takes_per_sample_gemms(layer, &d, &rows, &plane), i == 1);
         conv_case c;
         case_init(&c, layer, &d, &rng);
-        zero_gradients(&c);
-        c.variant->backward(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &c.d, c.scratch);
-        char name[160];
-        describe(name, sizeof name, &c, "input");
-        gradcheck_assert(name, c.in, c.in_count, c.din, weighted_output_loss, &c, &LINEAR_IN_X);
-        describe(name, sizeof name, &c, "weight");
-        gradcheck_assert(name, c.weight, c.weight_count, c.dweight, weighted_output_loss, &c,
-                         &LINEAR_IN_X);
-        describe(name, sizeof name, &c, "bias");
-        gradcheck_assert(name, c.bias, (size_t)c.d.out_c, c.dbias, weighted_output_loss, &c,
-                         &LINEAR_IN_X);
+        check_case_gradients(&c);
         case_free(&c);
     }
 }

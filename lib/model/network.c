@@ -107,7 +107,17 @@ typedef struct elementwise_job {
     const float *a, *b, *c;
     size_t count;
     float scale;
+    void (*unary)(float *out, const float *in, size_t count); /* for unary_worker */
 } elementwise_job;
+
+/* out = unary(a), the job's operation, over this worker's block. */
+static void unary_worker(void *context, int worker, int workers)
+{
+    const elementwise_job *j = context;
+    size_t begin, count;
+    jvae_aligned_block(j->count, worker, workers, &begin, &count);
+    j->unary(j->out + begin, j->a + begin, count);
+}
 
 static void zero_worker(void *context, int worker, int workers)
 {
@@ -123,18 +133,10 @@ void jvae_pool_zero(jvae_pool *pool, float *out, size_t count)
     jvae_pool_run(pool, streaming_workers(pool, count), zero_worker, &job);
 }
 
-static void relu_forward_worker(void *context, int worker, int workers)
-{
-    const elementwise_job *j = context;
-    size_t begin, count;
-    jvae_aligned_block(j->count, worker, workers, &begin, &count);
-    jvae_relu_forward(j->out + begin, j->a + begin, count);
-}
-
 void jvae_pool_relu_forward(jvae_pool *pool, float *out, const float *in, size_t count)
 {
-    elementwise_job job = {.out = out, .a = in, .count = count};
-    jvae_pool_run(pool, jvae_pool_value_workers(pool, count), relu_forward_worker, &job);
+    elementwise_job job = {.out = out, .a = in, .count = count, .unary = jvae_relu_forward};
+    jvae_pool_run(pool, jvae_pool_value_workers(pool, count), unary_worker, &job);
 }
 
 static void relu_backward_store_worker(void *context, int worker, int workers)
@@ -152,18 +154,10 @@ void jvae_pool_relu_backward_store(jvae_pool *pool, float *din, const float *dou
     jvae_pool_run(pool, jvae_pool_value_workers(pool, count), relu_backward_store_worker, &job);
 }
 
-static void sigmoid_forward_worker(void *context, int worker, int workers)
-{
-    const elementwise_job *j = context;
-    size_t begin, count;
-    jvae_aligned_block(j->count, worker, workers, &begin, &count);
-    jvae_sigmoid_forward(j->out + begin, j->a + begin, count);
-}
-
 void jvae_pool_sigmoid_forward(jvae_pool *pool, float *out, const float *in, size_t count)
 {
-    elementwise_job job = {.out = out, .a = in, .count = count};
-    jvae_pool_run(pool, jvae_pool_value_workers(pool, count), sigmoid_forward_worker, &job);
+    elementwise_job job = {.out = out, .a = in, .count = count, .unary = jvae_sigmoid_forward};
+    jvae_pool_run(pool, jvae_pool_value_workers(pool, count), unary_worker, &job);
 }
 
 static void bce_backward_worker(void *context, int worker, int workers)

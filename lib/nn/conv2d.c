@@ -84,18 +84,9 @@ static size_t scratch_floats_at(const jvae_conv_dims *d, int threads)
     return workers * p.slice + (workers - 1) * p.weight_floats;
 }
 
-/* The most any batch up to d->batch needs: a smaller batch can split into
- * more, smaller groups and so keep more workers (and their weight-gradient
- * partials) busy than the full one. */
 size_t jvae_conv2d_scratch_floats_mt(const jvae_conv_dims *d, int threads)
 {
-    jvae_conv_dims smaller = *d;
-    size_t most = 0;
-    for (smaller.batch = 1; smaller.batch <= d->batch; smaller.batch++) {
-        const size_t need = scratch_floats_at(&smaller, threads);
-        if (need > most) most = need;
-    }
-    return most;
+    return jvae_most_scratch_floats(d, threads, scratch_floats_at);
 }
 
 size_t jvae_conv2d_scratch_floats(const jvae_conv_dims *d)

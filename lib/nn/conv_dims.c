@@ -1,4 +1,5 @@
-/* Geometry of conv2d and conv2d_transpose: validated once, trusted by the kernels. */
+/* Geometry of conv2d and conv2d_transpose: validated once, trusted by the
+ * kernels; and the scratch rule both share across batch sizes. */
 #include "nn/nn.h"
 
 #include <limits.h>
@@ -102,4 +103,16 @@ int jvae_conv_transpose_dims_init(jvae_conv_dims *d, int batch, int in_c, int in
     if (!sizes_ok(&dims, 1)) return -1;
     *d = dims;
     return 0;
+}
+
+size_t jvae_most_scratch_floats(const jvae_conv_dims *d, int threads,
+                                size_t (*need)(const jvae_conv_dims *d, int threads))
+{
+    jvae_conv_dims smaller = *d;
+    size_t most = 0;
+    for (smaller.batch = 1; smaller.batch <= d->batch; smaller.batch++) {
+        const size_t floats = need(&smaller, threads);
+        if (floats > most) most = floats;
+    }
+    return most;
 }

@@ -87,6 +87,11 @@ void jvae_conv2d_transpose_backward_ref(float *din, float *dweight, float *dbias
  * two oversubscribe the cores. */
 size_t jvae_conv2d_scratch_floats_mt(const jvae_conv_dims *d, int threads);
 size_t jvae_conv2d_transpose_scratch_floats_mt(const jvae_conv_dims *d, int threads);
+/* The most scratch `need` asks for over every batch from 1 to d->batch: a
+ * smaller batch can split into more, smaller groups and so keep more workers
+ * (and their weight-gradient partials) busy than the full one. */
+size_t jvae_most_scratch_floats(const jvae_conv_dims *d, int threads,
+                                size_t (*need)(const jvae_conv_dims *d, int threads));
 void jvae_conv2d_forward_mt(float *out, const float *in, const float *weight, const float *bias,
                             const jvae_conv_dims *d, float *scratch, jvae_pool *pool);
 void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const float *dout,
