@@ -26,7 +26,6 @@
 #include "nn/nn.h"
 
 #include <cblas.h>
-#include <string.h>
 
 #include "nn/im2col.h"
 
@@ -204,16 +203,12 @@ void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const flo
     const conv_plan p = plan_for(d, jvae_pool_threads(pool));
     const int workers = p.split.threads;
     float *partials = scratch + (size_t)workers * p.slice; /* (workers − 1, out_c, R) */
-    if (workers > 1)
-        memset(partials, 0, (size_t)(workers - 1) * p.weight_floats * sizeof *partials);
+    jvae_partials_zero(partials, workers, p.weight_floats);
     jvae_channel_sums_add(dbias, dout, d->batch, d->out_c, p.plane);
     conv_job job = {.din = din, .dweight = dweight, .partials = partials, .in = in,
                     .dout = dout, .weight = weight, .d = d, .p = &p, .scratch = scratch};
     jvae_pool_run(pool, workers, backward_worker, &job);
-    for (int worker = 1; worker < workers; worker++) {
-        const float *partial = partials + (size_t)(worker - 1) * p.weight_floats;
-        for (size_t i = 0; i < p.weight_floats; i++) dweight[i] += partial[i];
-    }
+    jvae_partials_add(dweight, partials, workers, p.weight_floats);
 }
 
 void jvae_conv2d_backward(float *din, float *dweight, float *dbias, const float *dout,

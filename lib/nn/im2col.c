@@ -31,6 +31,19 @@ int jvae_per_sample_gemms(size_t plane, size_t rows, size_t channels)
     return plane >= rows && plane >= channels;
 }
 
+void jvae_partials_zero(float *partials, int workers, size_t floats)
+{
+    if (workers > 1) memset(partials, 0, (size_t)(workers - 1) * floats * sizeof *partials);
+}
+
+void jvae_partials_add(float *dweight, const float *partials, int workers, size_t floats)
+{
+    for (int worker = 1; worker < workers; worker++) {
+        const float *partial = partials + (size_t)(worker - 1) * floats;
+        for (size_t i = 0; i < floats; i++) dweight[i] += partial[i];
+    }
+}
+
 /* The padded, phase-split copy of one image: padded row y (image row y − pad)
  * holds `stride` phases of `phase_w` values; padded column x (image column
  * x − pad) sits in phase x mod stride at x / stride. */

@@ -74,6 +74,12 @@ typedef struct jvae_batch_split {
 
 jvae_batch_split jvae_split_batch(int batch, size_t rows, size_t plane, int threads);
 
+/* The weight gradients that workers past the first accumulate apart in a
+ * backward pass, (workers − 1, floats): zeroed before the pass, then added
+ * into dweight in worker order, so a fixed thread count gives the same bits. */
+void jvae_partials_zero(float *partials, int workers, size_t floats);
+void jvae_partials_add(float *dweight, const float *partials, int workers, size_t floats);
+
 /* Whether a fast conv kernel should run one GEMM per sample, reading and
  * writing the batch layout in place, rather than one GEMM per group through
  * channel-major copies. A sample's GEMMs span (rows, plane) and

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "program_run.h"
+
 #define EVAL_PROGRAM JVAE_EXAMPLES_DIR "/jvae-eval"
 #define WORK JVAE_TEST_BINARY_DIR "/program-eval"
 #define MODEL WORK "/dsprites.safetensors"
@@ -64,52 +66,13 @@ static pid_t start_eval(const char *const *args)
     return pid;
 }
 
-static int wait_exit(pid_t pid)
-{
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-/* The exit code of pid within `seconds`; a child still running then is
- * killed and the test fails, so a broken stop never leaves it burning a core. */
-static int wait_exit_within(pid_t pid, int seconds)
-{
-    struct timespec pause = {0, 10000000};
-    int status = 0;
-    for (int i = 0; i < seconds * 100; i++) {
-        pid_t done = waitpid(pid, &status, WNOHANG);
-        assert_true(done == 0 || done == pid);
-        if (done == pid) {
-            assert_true(WIFEXITED(status));
-            return WEXITSTATUS(status);
-        }
-        nanosleep(&pause, NULL);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    fail_msg("jvae-eval still ran %d s after the signal", seconds);
-    return -1;
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    char *text = calloc(1, 1 << 16);
-    if (text != NULL) fread(text, 1, (1 << 16) - 1, f);
-    fclose(f);
-    return text;
-}
-
 static void test_factorvae_reports_progress_to_the_total(void **state)
 {
     (void)state;
     const char *args[] = {"factorvae", "--model", MODEL, "--votes", "40", "--eval-votes", "20",
                           "--variance-images", "500", "--threads", "2", "--json", NULL};
     assert_int_equal(wait_exit(start_eval(args)), 0);
-    char *out = read_text(OUT), *err = read_text(ERR);
+    char *out = read_file(OUT, NULL), *err = read_file(ERR, NULL);
     assert_non_null(out);
     assert_non_null(err);
     assert_non_null(strstr(out, "\"metric\": \"factorvae\", \"preset\": \"dlib\""));
@@ -131,7 +94,7 @@ static void test_sigterm_stops_a_long_metric(void **state)
     struct timespec pause = {0, 5000000};
     int begun = 0;
     for (int i = 0; i < 12000 && !begun; i++) { /* up to a minute, for sanitizer builds */
-        char *err = read_text(ERR);
+        char *err = read_file(ERR, NULL);
         begun = err != NULL && strstr(err, " images\n") != NULL;
         free(err);
         if (!begun) nanosleep(&pause, NULL);
@@ -143,7 +106,7 @@ static void test_sigterm_stops_a_long_metric(void **state)
     }
     kill(pid, SIGTERM);
     assert_int_equal(wait_exit_within(pid, 60), 128 + SIGTERM);
-    char *out = read_text(OUT), *err = read_text(ERR);
+    char *out = read_file(OUT, NULL), *err = read_file(ERR, NULL);
     assert_string_equal(out, ""); /* no score from a metric that did not finish */
     assert_non_null(strstr(err, "jvae-eval: factorvae: stopped by signal 15"));
     free(out);
@@ -155,12 +118,12 @@ static void test_bad_arguments_fail_cleanly(void **state)
     (void)state;
     const char *no_threads[] = {"mig", "--model", MODEL, "--threads", "0", NULL};
     assert_int_equal(wait_exit(start_eval(no_threads)), 2);
-    char *err = read_text(ERR);
+    char *err = read_file(ERR, NULL);
     assert_non_null(strstr(err, "--threads must be >= 1"));
     free(err);
     const char *missing[] = {"mig", "--model", WORK "/none.safetensors", NULL};
     assert_int_equal(wait_exit(start_eval(missing)), 1);
-    err = read_text(ERR);
+    err = read_file(ERR, NULL);
     assert_non_null(strstr(err, "none.safetensors"));
     free(err);
 }

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "program_run.h"
+
 #define TRAIN_PROGRAM JVAE_EXAMPLES_DIR "/jvae-train"
 #define WORK JVAE_TEST_BINARY_DIR "/program-train"
 
@@ -92,30 +94,6 @@ static pid_t start_train(const char *out, const char *iters, const char *const *
         _exit(127);
     }
     return pid;
-}
-
-static int wait_exit(pid_t pid)
-{
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-static char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    long length = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *data = malloc((size_t)length + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)length, f), (size_t)length);
-    data[length] = '\0';
-    fclose(f);
-    *size = (size_t)length;
-    return data;
 }
 
 static int file_exists(const char *path)
