@@ -20,10 +20,10 @@ typedef void (*forward_fn)(float *, const float *, const float *, const float *,
                            const jvae_conv_dims *, float *);
 typedef void (*backward_fn)(float *, float *, float *, const float *, const float *,
                             const float *, const jvae_conv_dims *, float *);
-typedef void (*forward_mt_fn)(float *, const float *, const float *, const float *,
+typedef void (*forward_mt_fn)(float *, const float *, const float *, const float *, int,
                               const jvae_conv_dims *, float *, jvae_pool *);
 typedef void (*backward_mt_fn)(float *, float *, float *, const float *, const float *,
-                               const float *, const jvae_conv_dims *, float *, jvae_pool *);
+                               const float *, int, const jvae_conv_dims *, float *, jvae_pool *);
 
 /* One implementation: the fast kernels, or the naive twins behind the same
  * signature (they ignore the scratch). */
@@ -325,8 +325,8 @@ static void compare_with_ref(const conv_layer *layer, const jvae_conv_dims *d, j
         jvae_pool *pool = NULL;
         assert_int_equal(jvae_pool_create(&pool, threads, "compare_with_ref"), JVAE_OK);
         assert_int_equal(jvae_pool_threads(pool), threads);
-        layer->forward_mt(c.out, c.in, c.weight, c.bias, d, scratch, pool);
-        layer->backward_mt(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, d, scratch, pool);
+        layer->forward_mt(c.out, c.in, c.weight, c.bias, 0, d, scratch, pool);
+        layer->backward_mt(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, 0, d, scratch, pool);
         jvae_pool_free(pool);
         free(scratch);
     }
@@ -473,7 +473,7 @@ static void test_threads(void **state)
     assert_int_equal(jvae_pool_create(&pool, 3, "test_threads"), JVAE_OK);
     for (int run = 0; run < 2; run++) {
         zero_gradients(&c);
-        layer->backward_mt(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, &d, scratch, pool);
+        layer->backward_mt(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, 0, &d, scratch, pool);
         if (run == 0) memcpy(first, c.dweight, c.weight_count * sizeof *first);
     }
     assert_memory_equal(first, c.dweight, c.weight_count * sizeof *first);
@@ -481,6 +481,64 @@ static void test_threads(void **state)
     free(first);
     free(scratch);
     case_free(&c);
+}
+
+/* The fused ReLUs (nn.h) against the unfused calls, bit for bit: forward
+ * with relu_out = forward, then jvae_relu_forward; backward with relu_in
+ * (where `in` is a ReLU's output, so about half of it is 0) = zeroing din,
+ * the plain backward, then jvae_relu_backward_store; dweight and dbias as
+ * without the flag. The fused din starts as garbage, which it must
+ * overwrite. Geometries for both the per-sample GEMMs (a single-channel
+ * side) and the group GEMMs (batches of several groups, and of one sample),
+ * at 1 to 3 threads. */
+static void test_fused_relu(void **state)
+{
+    const conv_layer *layer = *state;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 81);
+    const int geometries[][4] = {/* batch, in_c, side, out_c */
+                                 {5, 1, 16, 4}, {5, 4, 16, 1}, {9, 3, 8, 5}, {1, 3, 8, 5}};
+    for (size_t g = 0; g < sizeof geometries / sizeof geometries[0]; g++)
+        for (int threads = 1; threads <= 3; threads++) {
+            const int *geo = geometries[g];
+            jvae_conv_dims d;
+            assert_int_equal(
+                layer->dims_init(&d, geo[0], geo[1], geo[2], geo[2], geo[3], 4, 4, 2, 1), 0);
+            conv_case c;
+            case_init(&c, layer, &d, &rng);
+            jvae_relu_forward(c.in, c.in, c.in_count);
+            float *scratch = alloc_floats(layer->scratch_floats_mt(&d, threads));
+            float *out = alloc_floats(c.out_count), *din = alloc_floats(c.in_count);
+            float *dweight = alloc_floats(c.weight_count), *dbias = alloc_floats((size_t)d.out_c);
+            jvae_pool *pool = NULL;
+            if (threads > 1)
+                assert_int_equal(jvae_pool_create(&pool, threads, "test_fused_relu"), JVAE_OK);
+
+            layer->forward_mt(c.out, c.in, c.weight, c.bias, 0, &d, scratch, pool);
+            jvae_relu_forward(c.out, c.out, c.out_count);
+            layer->forward_mt(out, c.in, c.weight, c.bias, 1, &d, scratch, pool);
+            assert_memory_equal(out, c.out, c.out_count * sizeof *out);
+
+            zero_gradients(&c);
+            layer->backward_mt(c.din, c.dweight, c.dbias, c.r, c.in, c.weight, 0, &d, scratch,
+                               pool);
+            float *gated = alloc_floats(c.in_count);
+            jvae_relu_backward_store(gated, c.din, c.in, c.in_count);
+            test_fill_uniform(&rng, din, c.in_count, -9.0f, 9.0f);
+            layer->backward_mt(din, dweight, dbias, c.r, c.in, c.weight, 1, &d, scratch, pool);
+            assert_memory_equal(din, gated, c.in_count * sizeof *din);
+            assert_memory_equal(dweight, c.dweight, c.weight_count * sizeof *dweight);
+            assert_memory_equal(dbias, c.dbias, (size_t)d.out_c * sizeof *dbias);
+
+            jvae_pool_free(pool);
+            free(gated);
+            free(scratch);
+            free(out);
+            free(din);
+            free(dweight);
+            free(dbias);
+            case_free(&c);
+        }
 }
 
 /* Backward twice from zero gives twice the gradients, and a NULL din changes
@@ -660,6 +718,8 @@ int main(void)
         cmocka_unit_test_prestate(test_single_channel_layers, (void *)&CONV2D_TRANSPOSE),
         cmocka_unit_test_prestate(test_threads, (void *)&CONV2D),
         cmocka_unit_test_prestate(test_threads, (void *)&CONV2D_TRANSPOSE),
+        cmocka_unit_test_prestate(test_fused_relu, (void *)&CONV2D),
+        cmocka_unit_test_prestate(test_fused_relu, (void *)&CONV2D_TRANSPOSE),
         cmocka_unit_test_prestate(test_accumulates_and_null_din, (void *)&CONV2D),
         cmocka_unit_test_prestate(test_accumulates_and_null_din, (void *)&CONV2D_TRANSPOSE),
         cmocka_unit_test(test_transpose_is_conv_input_gradient),

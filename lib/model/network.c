@@ -287,10 +287,8 @@ void jvae_encoder_forward(const jvae_model *m, int n, const float *images,
         const jvae_conv_layer *layer = &m->encoder[s];
         const jvae_conv_dims d = jvae_stage_dims(layer, n);
         jvae_conv2d_forward_mt(b->act[s], in, jvae_layer_weight(m, m->params, layer->tensor),
-                               jvae_layer_bias(m, m->params, layer->tensor), &d, b->scratch,
+                               jvae_layer_bias(m, m->params, layer->tensor), 1, &d, b->scratch,
                                b->pool);
-        jvae_pool_relu_forward(b->pool, b->act[s], b->act[s],
-                               (size_t)n * jvae_stage_floats(layer));
         in = b->act[s];
     }
     /* (n, 64, 4, 4) read as (n, F): the channel-major flatten of features.view(N, -1). */
@@ -336,13 +334,11 @@ void jvae_decoder_forward(const jvae_model *m, int n, const float *latent,
     for (int s = 0; s < m->stages; s++) {
         const jvae_conv_layer *layer = &m->decoder[s];
         const jvae_conv_dims d = jvae_stage_dims(layer, n);
+        /* Every stage but the last (the logits) ends in a ReLU. */
         jvae_conv2d_transpose_forward_mt(b->act[s], in,
                                          jvae_layer_weight(m, m->params, layer->tensor),
-                                         jvae_layer_bias(m, m->params, layer->tensor), &d,
-                                         b->scratch, b->pool);
-        if (s < m->stages - 1)
-            jvae_pool_relu_forward(b->pool, b->act[s], b->act[s],
-                                   (size_t)n * jvae_stage_floats(layer));
+                                         jvae_layer_bias(m, m->params, layer->tensor),
+                                         s < m->stages - 1, &d, b->scratch, b->pool);
         in = b->act[s];
     }
 }

@@ -4,10 +4,12 @@
  * jvae_model_reserve; the activations of a forward stay in the workspace for
  * the one backward that follows it.
  *
- * Backward walks the network in reverse with two ping-pong buffers:
- * grad_a holds ∂loss/∂(a layer's output before its ReLU) and grad_b
- * ∂loss/∂(its input); each kernel accumulates, so each is zeroed first,
- * except where a ReLU's backward stores its result outright.
+ * Backward walks the network in reverse with two ping-pong buffers: one
+ * holds ∂loss/∂(a layer's output before its ReLU), the other receives
+ * ∂loss/∂(its input). The linear kernels accumulate, so their target is
+ * zeroed first; the conv kernels store the gradient at the input's ReLU
+ * outright (the ReLU's backward fused, nn.h), and the two buffers swap roles
+ * after each conv stage.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -323,15 +325,16 @@ static void decoder_backward(jvae_model *m, int n)
     for (int s = m->stages - 1; s >= 0; s--) {
         const jvae_conv_layer *layer = &m->decoder[s];
         const jvae_conv_dims d = jvae_stage_dims(layer, n);
+        /* Every stage's input is a ReLU's output (the features' included):
+         * the kernel writes the gradient at that ReLU's input into gb. */
         const float *in = s > 0 ? b->dec_act[s - 1] : b->dec_features;
-        const size_t in_count =
-            (size_t)n * (s > 0 ? jvae_stage_floats(&m->decoder[s - 1]) : JVAE_FEATURES);
-        jvae_pool_zero(m->pool, gb, in_count);
         jvae_conv2d_transpose_backward_mt(gb, jvae_layer_weight(m, m->grads, layer->tensor),
                                           jvae_layer_bias(m, m->grads, layer->tensor), ga, in,
-                                          jvae_layer_weight(m, m->params, layer->tensor), &d,
+                                          jvae_layer_weight(m, m->params, layer->tensor), 1, &d,
                                           b->scratch, m->pool);
-        jvae_pool_relu_backward_store(m->pool, ga, gb, in, in_count);
+        float *spent = ga;
+        ga = gb;
+        gb = spent;
     }
     const jvae_linear_layer *l2 = &m->hidden_to_features, *l0 = &m->latent_to_hidden;
     const size_t hidden_count = (size_t)n * m->options.hidden;
@@ -408,22 +411,23 @@ static void encoder_backward(jvae_model *m, int n)
                             jvae_layer_bias(m, m->grads, h->tensor), ga,
                             b->enc_act[m->stages - 1], jvae_layer_weight(m, m->params, h->tensor),
                             n, h->in, h->out, m->pool);
-    for (int s = m->stages - 1; s >= 0; s--) {
+    const int top = m->stages - 1;
+    jvae_pool_relu_backward_store(m->pool, ga, gb, b->enc_act[top],
+                                  (size_t)n * jvae_stage_floats(&m->encoder[top]));
+    for (int s = top; s >= 0; s--) {
         const jvae_conv_layer *layer = &m->encoder[s];
         const jvae_conv_dims d = jvae_stage_dims(layer, n);
-        const size_t out_count = (size_t)n * jvae_stage_floats(layer);
-        jvae_pool_relu_backward_store(m->pool, ga, gb, b->enc_act[s], out_count);
-        float *din = NULL;
-        const float *in = b->images;
-        if (s > 0) {
-            in = b->enc_act[s - 1];
-            din = gb;
-            jvae_pool_zero(m->pool, din, (size_t)n * jvae_stage_floats(&m->encoder[s - 1]));
-        }
+        /* Below the first stage the input is a ReLU's output: the kernel
+         * writes the gradient at that ReLU's input into gb. */
+        float *din = s > 0 ? gb : NULL;
+        const float *in = s > 0 ? b->enc_act[s - 1] : b->images;
         jvae_conv2d_backward_mt(din, jvae_layer_weight(m, m->grads, layer->tensor),
                                 jvae_layer_bias(m, m->grads, layer->tensor), ga, in,
-                                jvae_layer_weight(m, m->params, layer->tensor), &d, b->scratch,
-                                m->pool);
+                                jvae_layer_weight(m, m->params, layer->tensor), s > 0, &d,
+                                b->scratch, m->pool);
+        float *spent = ga;
+        ga = gb;
+        gb = spent;
     }
 }
 

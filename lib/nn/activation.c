@@ -54,16 +54,24 @@ void jvae_relu_backward(float *din, const float *dout, const float *out, size_t 
     }
 }
 
+/* dout where out > 0, else +0, with −0 made +0 (as 0 + dout would). */
+static inline float relu_gate(float dout, float out)
+{
+    uint32_t g = bits_of(dout);
+    g = g == 0x80000000u ? 0u : g;
+    return float_of(g & positive_mask(bits_of(out)));
+}
+
 void jvae_relu_backward_store(float *restrict din, const float *restrict dout,
                               const float *restrict out, size_t count)
 {
-    /* −0 becomes +0 (as 0 + dout would): bit for bit what zeroing din and
-     * calling jvae_relu_backward gives. */
-    for (size_t i = 0; i < count; i++) {
-        uint32_t g = bits_of(dout[i]);
-        g = g == 0x80000000u ? 0u : g;
-        din[i] = float_of(g & positive_mask(bits_of(out[i])));
-    }
+    /* Bit for bit what zeroing din and calling jvae_relu_backward gives. */
+    for (size_t i = 0; i < count; i++) din[i] = relu_gate(dout[i], out[i]);
+}
+
+void jvae_relu_backward_in_place(float *restrict grad, const float *restrict out, size_t count)
+{
+    for (size_t i = 0; i < count; i++) grad[i] = relu_gate(grad[i], out[i]);
 }
 
 void jvae_sigmoid_forward(float *out, const float *in, size_t count)

@@ -94,8 +94,8 @@ size_t jvae_conv2d_scratch_floats(const jvae_conv_dims *d)
 }
 
 static void forward_group(float *out, const float *in, const float *weight, const float *bias,
-                          const jvae_conv_dims *d, const conv_plan *p, const conv_slice *s,
-                          int first)
+                          int relu_out, const jvae_conv_dims *d, const conv_plan *p,
+                          const conv_slice *s, int first)
 {
     const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
     const int columns = count * (int)p->plane;
@@ -115,12 +115,15 @@ static void forward_group(float *out, const float *in, const float *weight, cons
                     weight, p->rows, s->col, columns, 0.0f, s->channel_major, columns);
         jvae_channel_major_to_batch_bias(y, s->channel_major, bias, count, d->out_c, p->plane);
     }
+    /* While the group's output is still in cache. */
+    if (relu_out) jvae_relu_forward(y, y, (size_t)count * p->out_sample);
 }
 
 /* Everything a worker needs, shared by all of them. */
 typedef struct conv_job {
-    float *out, *din, *dweight, *partials;
+    float *out, *din, *dweight, *dbias, *partials;
     const float *in, *dout, *weight, *bias;
+    int relu_out, relu_in;
     const jvae_conv_dims *d;
     const conv_plan *p;
     float *scratch;
@@ -133,28 +136,29 @@ static void forward_worker(void *context, int worker, int workers)
     int begin, end;
     jvae_pool_block(j->p->split.groups, worker, workers, &begin, &end);
     for (int group = begin; group < end; group++)
-        forward_group(j->out, j->in, j->weight, j->bias, j->d, j->p, &s,
+        forward_group(j->out, j->in, j->weight, j->bias, j->relu_out, j->d, j->p, &s,
                       group * j->p->split.group);
 }
 
 void jvae_conv2d_forward_mt(float *out, const float *in, const float *weight, const float *bias,
-                            const jvae_conv_dims *d, float *scratch, jvae_pool *pool)
+                            int relu_out, const jvae_conv_dims *d, float *scratch,
+                            jvae_pool *pool)
 {
     const conv_plan p = plan_for(d, jvae_pool_threads(pool));
-    conv_job job = {.out = out, .in = in, .weight = weight, .bias = bias, .d = d, .p = &p,
-                    .scratch = scratch};
+    conv_job job = {.out = out, .in = in, .weight = weight, .bias = bias, .relu_out = relu_out,
+                    .d = d, .p = &p, .scratch = scratch};
     jvae_pool_run(pool, p.split.threads, forward_worker, &job);
 }
 
 void jvae_conv2d_forward(float *out, const float *in, const float *weight, const float *bias,
                          const jvae_conv_dims *d, float *scratch)
 {
-    jvae_conv2d_forward_mt(out, in, weight, bias, d, scratch, NULL);
+    jvae_conv2d_forward_mt(out, in, weight, bias, 0, d, scratch, NULL);
 }
 
 static void backward_group(float *din, float *dweight, const float *dout, const float *in,
-                           const float *weight, const jvae_conv_dims *d, const conv_plan *p,
-                           const conv_slice *s, int first)
+                           const float *weight, int relu_in, const jvae_conv_dims *d,
+                           const conv_plan *p, const conv_slice *s, int first)
 {
     const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
     const int columns = count * (int)p->plane;
@@ -180,33 +184,40 @@ static void backward_group(float *din, float *dweight, const float *dout, const 
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, columns, d->out_c, 1.0f,
                     weight, p->rows, s->channel_major, columns, 0.0f, s->col, columns);
     }
-    jvae_col2im_add(din + first * p->in_sample, s->col, count, &p->patches, s->padded);
+    float *dx = din + first * p->in_sample;
+    if (!relu_in) {
+        jvae_col2im_add(dx, s->col, count, &p->patches, s->padded);
+        return;
+    }
+    jvae_col2im_store(dx, s->col, count, &p->patches, s->padded);
+    jvae_relu_backward_in_place(dx, in + first * p->in_sample, (size_t)count * p->in_sample);
 }
 
 static void backward_worker(void *context, int worker, int workers)
 {
     const conv_job *j = context;
     const conv_slice s = slice_of(j->p, j->scratch, worker);
-    float *dw =
-        worker == 0 ? j->dweight : j->partials + (size_t)(worker - 1) * j->p->weight_floats;
+    float *dw = jvae_worker_weight_gradient(j->dweight, j->partials, worker, j->p->weight_floats);
     int begin, end;
+    jvae_pool_block(j->d->out_c, worker, workers, &begin, &end);
+    jvae_channel_sums_add(j->dbias, j->dout, j->d->batch, j->d->out_c, begin, end,
+                          j->p->plane);
     jvae_pool_block(j->p->split.groups, worker, workers, &begin, &end);
     for (int group = begin; group < end; group++)
-        backward_group(j->din, dw, j->dout, j->in, j->weight, j->d, j->p, &s,
+        backward_group(j->din, dw, j->dout, j->in, j->weight, j->relu_in, j->d, j->p, &s,
                        group * j->p->split.group);
 }
 
 void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const float *dout,
-                             const float *in, const float *weight, const jvae_conv_dims *d,
-                             float *scratch, jvae_pool *pool)
+                             const float *in, const float *weight, int relu_in,
+                             const jvae_conv_dims *d, float *scratch, jvae_pool *pool)
 {
     const conv_plan p = plan_for(d, jvae_pool_threads(pool));
     const int workers = p.split.threads;
     float *partials = scratch + (size_t)workers * p.slice; /* (workers − 1, out_c, R) */
-    jvae_partials_zero(partials, workers, p.weight_floats);
-    jvae_channel_sums_add(dbias, dout, d->batch, d->out_c, p.plane);
-    conv_job job = {.din = din, .dweight = dweight, .partials = partials, .in = in,
-                    .dout = dout, .weight = weight, .d = d, .p = &p, .scratch = scratch};
+    conv_job job = {.din = din, .dweight = dweight, .dbias = dbias, .partials = partials,
+                    .in = in, .dout = dout, .weight = weight, .relu_in = relu_in, .d = d,
+                    .p = &p, .scratch = scratch};
     jvae_pool_run(pool, workers, backward_worker, &job);
     jvae_partials_add(dweight, partials, workers, p.weight_floats);
 }
@@ -215,7 +226,7 @@ void jvae_conv2d_backward(float *din, float *dweight, float *dbias, const float 
                           const float *in, const float *weight, const jvae_conv_dims *d,
                           float *scratch)
 {
-    jvae_conv2d_backward_mt(din, dweight, dbias, dout, in, weight, d, scratch, NULL);
+    jvae_conv2d_backward_mt(din, dweight, dbias, dout, in, weight, 0, d, scratch, NULL);
 }
 
 /* ---- naive twins: direct loops in the gather form, summed in double ---- */

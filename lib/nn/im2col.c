@@ -31,9 +31,12 @@ int jvae_per_sample_gemms(size_t plane, size_t rows, size_t channels)
     return plane >= rows && plane >= channels;
 }
 
-void jvae_partials_zero(float *partials, int workers, size_t floats)
+float *jvae_worker_weight_gradient(float *dweight, float *partials, int worker, size_t floats)
 {
-    if (workers > 1) memset(partials, 0, (size_t)(workers - 1) * floats * sizeof *partials);
+    if (worker == 0) return dweight;
+    float *partial = partials + (size_t)(worker - 1) * floats;
+    memset(partial, 0, floats * sizeof *partial);
+    return partial;
 }
 
 void jvae_partials_add(float *dweight, const float *partials, int workers, size_t floats)
@@ -163,17 +166,17 @@ static void pad_image(float *padded, const float *image, const jvae_patch_geomet
         }
 }
 
-/* image += the interior of padded when bias is NULL, else image = bias[c]
- * + the interior (the padding is dropped either way). */
-static void unpad(float *image, const float *padded, const float *bias,
+/* image += the interior of padded when `accumulate`, else image = bias[c]
+ * + the interior, or 0 + the interior when bias is NULL (the padding is
+ * dropped either way). */
+static void unpad(float *image, const float *padded, int accumulate, const float *bias,
                   const jvae_patch_geometry *g, const padded_layout *l)
 {
     const int s = g->stride;
-    const int accumulate = bias == NULL;
     const phase_columns even = columns_of_phase(g, g->pad % s);
     const phase_columns odd = columns_of_phase(g, (g->pad + 1) % s);
     for (int c = 0; c < g->channels; c++) {
-        const float b = accumulate ? 0.0f : bias[c];
+        const float b = bias == NULL ? 0.0f : bias[c];
         for (int y = 0; y < g->height; y++) {
             float *dst = image + ((size_t)c * g->height + y) * g->width;
             const float *row =
@@ -294,8 +297,9 @@ void jvae_im2col(float *col, const float *images, int count, const jvae_patch_ge
     }
 }
 
-/* jvae_col2im_add, or with bias: images = bias[c] + folded col. */
-static void col2im(float *images, const float *col, const float *bias, int count,
+/* jvae_col2im_add when `accumulate`, else images = bias[c] (0 when bias is
+ * NULL) + folded col. */
+static void col2im(float *images, const float *col, int accumulate, const float *bias, int count,
                    const jvae_patch_geometry *g, float *padded)
 {
     const padded_layout l = layout_of(g);
@@ -305,20 +309,26 @@ static void col2im(float *images, const float *col, const float *bias, int count
     for (int n = 0; n < count; n++) {
         memset(padded, 0, jvae_padded_floats(g) * sizeof *padded);
         fold_image(padded, col + (size_t)n * grid_plane, ld, g, &l);
-        unpad(images + (size_t)n * image_floats, padded, bias, g, &l);
+        unpad(images + (size_t)n * image_floats, padded, accumulate, bias, g, &l);
     }
 }
 
 void jvae_col2im_add(float *images, const float *col, int count, const jvae_patch_geometry *g,
                      float *padded)
 {
-    col2im(images, col, NULL, count, g, padded);
+    col2im(images, col, 1, NULL, count, g, padded);
 }
 
 void jvae_col2im_bias(float *images, const float *col, const float *bias, int count,
                       const jvae_patch_geometry *g, float *padded)
 {
-    col2im(images, col, bias, count, g, padded);
+    col2im(images, col, 0, bias, count, g, padded);
+}
+
+void jvae_col2im_store(float *images, const float *col, int count, const jvae_patch_geometry *g,
+                       float *padded)
+{
+    col2im(images, col, 0, NULL, count, g, padded);
 }
 
 void jvae_batch_to_channel_major(float *dst, const float *src, int count, int channels,
@@ -355,22 +365,45 @@ void jvae_channel_major_to_batch_add(float *dst, const float *src, int count, in
     }
 }
 
-void jvae_channel_sums_add(float *dbias, const float *grad, int count, int channels, size_t plane)
+void jvae_channel_major_to_batch_store(float *dst, const float *src, int count, int channels,
+                                       size_t plane)
 {
-    /* Eight independent double sums: one chain of dependent additions would
-     * make this pass latency-bound (it is as long as the layer's output). */
-    enum { LANES = 8 };
-    for (int c = 0; c < channels; c++) {
-        double lane[LANES] = {0.0};
-        for (int n = 0; n < count; n++) {
-            const float *g = grad + ((size_t)n * channels + c) * plane;
-            size_t i = 0;
-            for (; i + LANES <= plane; i += LANES)
-                for (int k = 0; k < LANES; k++) lane[k] += g[i + k];
-            for (; i < plane; i++) lane[i % LANES] += g[i];
+    for (int n = 0; n < count; n++) {
+        for (int c = 0; c < channels; c++) {
+            float *d = dst + ((size_t)n * channels + c) * plane;
+            const float *s = src + ((size_t)c * count + n) * plane;
+            for (size_t i = 0; i < plane; i++) d[i] = 0.0f + s[i];
         }
-        double sum = 0.0;
-        for (int k = 0; k < LANES; k++) sum += lane[k];
-        dbias[c] += (float)sum;
+    }
+}
+
+void jvae_channel_sums_add(float *dbias, const float *grad, int count, int channels, int first,
+                           int last, size_t plane)
+{
+    /* Eight independent double sums per channel: one chain of dependent
+     * additions would make this pass latency-bound (it is as long as the
+     * layer's output). Channels go in blocks, each block's sums side by side,
+     * so that the pass reads grad in its own order, sample after sample,
+     * rather than one plane per sample a whole image apart; each channel's
+     * sequence of additions is the same either way. */
+    enum { LANES = 8, BLOCK = 64 };
+    double lane[BLOCK][LANES];
+    for (int block = first; block < last; block += BLOCK) {
+        const int end = last - block < BLOCK ? last : block + BLOCK;
+        memset(lane, 0, sizeof lane);
+        for (int n = 0; n < count; n++)
+            for (int c = block; c < end; c++) {
+                const float *g = grad + ((size_t)n * channels + c) * plane;
+                double *sum = lane[c - block];
+                size_t i = 0;
+                for (; i + LANES <= plane; i += LANES)
+                    for (int k = 0; k < LANES; k++) sum[k] += g[i + k];
+                for (; i < plane; i++) sum[i % LANES] += g[i];
+            }
+        for (int c = block; c < end; c++) {
+            double total = 0.0;
+            for (int k = 0; k < LANES; k++) total += lane[c - block][k];
+            dbias[c] += (float)total;
+        }
     }
 }

@@ -45,6 +45,11 @@ void jvae_col2im_add(float *images, const float *col, int count, const jvae_patc
 void jvae_col2im_bias(float *images, const float *col, const float *bias, int count,
                       const jvae_patch_geometry *g, float *padded);
 
+/* images (count, C, H, W) = folded col: jvae_col2im_add into zeroed images,
+ * bit for bit, without the zeroing pass. */
+void jvae_col2im_store(float *images, const float *col, int count, const jvae_patch_geometry *g,
+                       float *padded);
+
 /* dst (channels, count·plane) = src (count, channels, plane): the batch moves
  * inside the channel so that one GEMM spans every image. */
 void jvae_batch_to_channel_major(float *dst, const float *src, int count, int channels,
@@ -58,9 +63,17 @@ void jvae_channel_major_to_batch_bias(float *dst, const float *src, const float 
 void jvae_channel_major_to_batch_add(float *dst, const float *src, int count, int channels,
                                      size_t plane);
 
-/* dbias[c] += Σ over images and plane of grad (count, channels, plane),
- * summed in double so that large batches lose no low bits. */
-void jvae_channel_sums_add(float *dbias, const float *grad, int count, int channels, size_t plane);
+/* dst (count, channels, plane) = src (channels, count·plane): _add into a
+ * zeroed dst, bit for bit (a −0 becomes +0), without the zeroing pass. */
+void jvae_channel_major_to_batch_store(float *dst, const float *src, int count, int channels,
+                                       size_t plane);
+
+/* dbias[c] += Σ over images and plane of grad (count, channels, plane), for
+ * c in [first, last), summed in double so that large batches lose no low bits.
+ * Each channel's sum is one fixed sequence of additions, so splitting the
+ * channels among workers gives the same bits for any worker count. */
+void jvae_channel_sums_add(float *dbias, const float *grad, int count, int channels, int first,
+                           int last, size_t plane);
 
 /* How a fast conv kernel splits its batch: groups of `group` samples (the
  * last one may be smaller) handed out to `threads` workers in contiguous
@@ -75,9 +88,12 @@ typedef struct jvae_batch_split {
 jvae_batch_split jvae_split_batch(int batch, size_t rows, size_t plane, int threads);
 
 /* The weight gradients that workers past the first accumulate apart in a
- * backward pass, (workers − 1, floats): zeroed before the pass, then added
- * into dweight in worker order, so a fixed thread count gives the same bits. */
-void jvae_partials_zero(float *partials, int workers, size_t floats);
+ * backward pass, (workers − 1, floats), added into dweight in worker order
+ * after the pass, so a fixed thread count gives the same bits.
+ * jvae_worker_weight_gradient is what worker `worker` sums into: dweight
+ * itself for the first, else its own partial, which it zeroes (each worker
+ * clears its own so that no thread waits on one serial memset). */
+float *jvae_worker_weight_gradient(float *dweight, float *partials, int worker, size_t floats);
 void jvae_partials_add(float *dweight, const float *partials, int workers, size_t floats);
 
 /* Whether a fast conv kernel should run one GEMM per sample, reading and

@@ -84,7 +84,14 @@ void jvae_conv2d_transpose_backward_ref(float *din, float *dweight, float *dbias
  * thread, then in thread order).
  * GEMMs run inside the workers: with more than one, OpenBLAS's own threading
  * should be 1 (OPENBLAS_NUM_THREADS=1 or openblas_set_num_threads(1)), or the
- * two oversubscribe the cores. */
+ * two oversubscribe the cores.
+ * Each also fuses the ReLU next to it, which saves a pass over the
+ * activations (and the zeroing of din) while the data is still in cache:
+ *   forward with relu_out: out = max(0, conv + bias), as jvae_relu_forward;
+ *   backward with relu_in: `in` is the output of a ReLU, and din is
+ *   OVERWRITTEN with the gradient at that ReLU's input, din = ∂L/∂in where
+ *   in > 0, else 0: bit for bit zeroing din, the plain backward, then
+ *   jvae_relu_backward_store. With the flags 0 they are the calls above. */
 size_t jvae_conv2d_scratch_floats_mt(const jvae_conv_dims *d, int threads);
 size_t jvae_conv2d_transpose_scratch_floats_mt(const jvae_conv_dims *d, int threads);
 /* The most scratch `need` asks for over every batch from 1 to d->batch: a
@@ -93,16 +100,18 @@ size_t jvae_conv2d_transpose_scratch_floats_mt(const jvae_conv_dims *d, int thre
 size_t jvae_most_scratch_floats(const jvae_conv_dims *d, int threads,
                                 size_t (*need)(const jvae_conv_dims *d, int threads));
 void jvae_conv2d_forward_mt(float *out, const float *in, const float *weight, const float *bias,
-                            const jvae_conv_dims *d, float *scratch, jvae_pool *pool);
+                            int relu_out, const jvae_conv_dims *d, float *scratch,
+                            jvae_pool *pool);
 void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const float *dout,
-                             const float *in, const float *weight, const jvae_conv_dims *d,
-                             float *scratch, jvae_pool *pool);
+                             const float *in, const float *weight, int relu_in,
+                             const jvae_conv_dims *d, float *scratch, jvae_pool *pool);
 void jvae_conv2d_transpose_forward_mt(float *out, const float *in, const float *weight,
-                                      const float *bias, const jvae_conv_dims *d, float *scratch,
-                                      jvae_pool *pool);
+                                      const float *bias, int relu_out, const jvae_conv_dims *d,
+                                      float *scratch, jvae_pool *pool);
 void jvae_conv2d_transpose_backward_mt(float *din, float *dweight, float *dbias,
                                        const float *dout, const float *in, const float *weight,
-                                       const jvae_conv_dims *d, float *scratch, jvae_pool *pool);
+                                       int relu_in, const jvae_conv_dims *d, float *scratch,
+                                       jvae_pool *pool);
 
 /* linear: in (N, I) -> out (N, O) = in · weightᵀ + bias; weight (O, I), bias (O). */
 void jvae_linear_forward(float *out, const float *in, const float *weight, const float *bias,
@@ -141,6 +150,8 @@ void jvae_relu_backward(float *din, const float *dout, const float *out, size_t 
  * gradient buffer that nothing else adds into (it saves zeroing it first, and
  * equals that bit for bit). */
 void jvae_relu_backward_store(float *din, const float *dout, const float *out, size_t count);
+/* grad = grad · f'(·) in place: jvae_relu_backward_store with din = dout. */
+void jvae_relu_backward_in_place(float *grad, const float *out, size_t count);
 void jvae_sigmoid_forward(float *out, const float *in, size_t count);
 void jvae_sigmoid_backward(float *din, const float *dout, const float *out, size_t count);
 
