@@ -353,28 +353,29 @@ void jvae_channel_major_to_batch_bias(float *dst, const float *src, const float 
     }
 }
 
-void jvae_channel_major_to_batch_add(float *dst, const float *src, int count, int channels,
-                                     size_t plane)
+/* dst (count, channels, plane) = (accumulate ? dst : 0) + src (channels, count·plane). */
+static void channel_major_to_batch(float *dst, const float *src, int count, int channels,
+                                   size_t plane, int accumulate)
 {
     for (int n = 0; n < count; n++) {
         for (int c = 0; c < channels; c++) {
             float *d = dst + ((size_t)n * channels + c) * plane;
             const float *s = src + ((size_t)c * count + n) * plane;
-            for (size_t i = 0; i < plane; i++) d[i] += s[i];
+            for (size_t i = 0; i < plane; i++) d[i] = (accumulate ? d[i] : 0.0f) + s[i];
         }
     }
+}
+
+void jvae_channel_major_to_batch_add(float *dst, const float *src, int count, int channels,
+                                     size_t plane)
+{
+    channel_major_to_batch(dst, src, count, channels, plane, 1);
 }
 
 void jvae_channel_major_to_batch_store(float *dst, const float *src, int count, int channels,
                                        size_t plane)
 {
-    for (int n = 0; n < count; n++) {
-        for (int c = 0; c < channels; c++) {
-            float *d = dst + ((size_t)n * channels + c) * plane;
-            const float *s = src + ((size_t)c * count + n) * plane;
-            for (size_t i = 0; i < plane; i++) d[i] = 0.0f + s[i];
-        }
-    }
+    channel_major_to_batch(dst, src, count, channels, plane, 0);
 }
 
 void jvae_channel_sums_add(float *dbias, const float *grad, int count, int channels, int first,
