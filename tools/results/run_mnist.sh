@@ -20,14 +20,7 @@ nice -n 10 "$bin/jvae-train" --preset mnist --data "$data/train" --out "$run_dir
     --threads 1 --log-every 50 --checkpoint-every 1000
 echo "training wall time: $(( $(date +%s) - start )) s"
 
-for part in test train; do
-    nice -n 10 "$bin/jvae-eval" accuracy --model "$run_dir/model.safetensors" \
-        --data "$data/$part" --json > "$run_dir/accuracy-$part.json"
-    nice -n 10 "$bin/jvae-eval" accuracy --model "$run_dir/model.safetensors" \
-        --data "$data/$part" > "$run_dir/accuracy-$part.txt"
-done
-nice -n 10 "$bin/jvae-eval" kl --model "$run_dir/model.safetensors" --data "$data/train" \
-    > "$run_dir/kl.txt"
+"$repo/tools/results/score_mnist.sh" "$run_dir/model.safetensors" "$run_dir"
 mkdir -p "$run_dir/pictures"
 nice -n 10 "$bin/jvae-traverse" --model "$run_dir/model.safetensors" --out "$run_dir/pictures" \
     --data "$data/test" --log "$run_dir/log.csv" --pictures all --scale 2 --seed 1
