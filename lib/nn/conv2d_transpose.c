@@ -191,10 +191,9 @@ static void backward_worker(void *context, int worker, int workers)
     const transpose_job *j = context;
     const transpose_slice s = slice_of(j->p, j->scratch, worker);
     float *dw = jvae_worker_weight_gradient(j->dweight, j->partials, worker, j->p->weight_floats);
+    jvae_channel_sums_add(j->dbias, j->dout, j->d->batch, j->d->out_c, j->p->out_plane, worker,
+                          workers);
     int begin, end;
-    jvae_pool_block(j->d->out_c, worker, workers, &begin, &end);
-    jvae_channel_sums_add(j->dbias, j->dout, j->d->batch, j->d->out_c, begin, end,
-                          j->p->out_plane);
     jvae_pool_block(j->p->split.groups, worker, workers, &begin, &end);
     for (int group = begin; group < end; group++)
         backward_group(j->din, dw, j->dout, j->in, j->weight, j->relu_in, j->d, j->p, &s,

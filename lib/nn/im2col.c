@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "core/thread_pool.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -378,8 +380,8 @@ void jvae_channel_major_to_batch_store(float *dst, const float *src, int count, 
     channel_major_to_batch(dst, src, count, channels, plane, 0);
 }
 
-void jvae_channel_sums_add(float *dbias, const float *grad, int count, int channels, int first,
-                           int last, size_t plane)
+void jvae_channel_sums_add(float *dbias, const float *grad, int count, int channels, size_t plane,
+                           int worker, int workers)
 {
     /* Eight independent double sums per channel: one chain of dependent
      * additions would make this pass latency-bound (it is as long as the
@@ -389,6 +391,8 @@ void jvae_channel_sums_add(float *dbias, const float *grad, int count, int chann
      * sequence of additions is the same either way. */
     enum { LANES = 8, BLOCK = 64 };
     double lane[BLOCK][LANES];
+    int first, last;
+    jvae_pool_block(channels, worker, workers, &first, &last);
     for (int block = first; block < last; block += BLOCK) {
         const int end = last - block < BLOCK ? last : block + BLOCK;
         memset(lane, 0, sizeof lane);

@@ -69,11 +69,12 @@ void jvae_channel_major_to_batch_store(float *dst, const float *src, int count, 
                                        size_t plane);
 
 /* dbias[c] += Σ over images and plane of grad (count, channels, plane), for
- * c in [first, last), summed in double so that large batches lose no low bits.
- * Each channel's sum is one fixed sequence of additions, so splitting the
- * channels among workers gives the same bits for any worker count. */
-void jvae_channel_sums_add(float *dbias, const float *grad, int count, int channels, int first,
-                           int last, size_t plane);
+ * worker `worker`'s block of the channels (core/thread_pool.h's
+ * jvae_pool_block of `workers`), summed in double so that large batches lose
+ * no low bits. Each channel's sum is one fixed sequence of additions, so the
+ * bits do not depend on the worker count. */
+void jvae_channel_sums_add(float *dbias, const float *grad, int count, int channels, size_t plane,
+                           int worker, int workers);
 
 /* How a fast conv kernel splits its batch: groups of `group` samples (the
  * last one may be smaller) handed out to `threads` workers in contiguous
