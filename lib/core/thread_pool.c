@@ -1,10 +1,31 @@
-/* Fork/join over persistent helper threads that sleep between tasks. */
+/* Fork/join over persistent helper threads that spin briefly, then sleep, between tasks. */
 #include "core/thread_pool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
 
 #include "core/error.h"
+
+/* How long a waiter polls before it sleeps. In a 2-thread training step the
+ * serial work between two tasks averages 17 µs, and the caller waits for its
+ * helper mostly under 150 µs, so a waiter polling this long is usually awake
+ * when the next task or the last helper arrives; one whose partner is
+ * descheduled (more runnable threads than cores) gives its core back soon.
+ * Measured against sleeping at once (A, 2 threads, 6 alternating rounds):
+ * +5 % with both cores free and no loss with one core busy elsewhere; 100 µs
+ * gained no more. */
+#define SPIN_NANOSECONDS 30000L
 
 typedef struct pool_helper {
     pthread_t thread;
@@ -12,13 +33,20 @@ typedef struct pool_helper {
     int worker;
 } pool_helper;
 
+/* task, context and workers are written before generation moves and read
+ * after a helper sees it move (release/acquire). sleepers and caller_asleep
+ * pair with generation and pending (all sequentially consistent) so that a
+ * sleeper is always woken: whoever changes the value after the sleeper's last
+ * look sees that it sleeps. */
 struct jvae_pool {
     pthread_mutex_t lock;
     pthread_cond_t start; /* a new task (generation moved) or stopping */
     pthread_cond_t done;  /* pending reached 0 */
-    unsigned long generation;
-    int pending; /* helpers that have not finished the current task */
-    int stopping;
+    atomic_ulong generation;
+    atomic_int pending; /* helpers that have not finished the current task */
+    atomic_int stopping;
+    atomic_int sleepers;      /* helpers asleep on start */
+    atomic_int caller_asleep; /* the caller is asleep on done */
     jvae_pool_task task;
     void *context;
     int workers; /* of the current task */
@@ -26,36 +54,70 @@ struct jvae_pool {
     pool_helper helper[];
 };
 
+static long long monotonic_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Poll ready(pool, arg) for up to SPIN_NANOSECONDS; nonzero when it came true. */
+static int spin_until(int (*ready)(jvae_pool *, unsigned long), jvae_pool *pool,
+                      unsigned long arg)
+{
+    const long long deadline = monotonic_ns() + SPIN_NANOSECONDS;
+    for (;;) {
+        for (int i = 0; i < 64; i++) {
+            if (ready(pool, arg)) return 1;
+            CPU_RELAX();
+        }
+        if (monotonic_ns() > deadline) return 0;
+    }
+}
+
+static int task_posted(jvae_pool *pool, unsigned long seen)
+{
+    return atomic_load(&pool->generation) != seen || atomic_load(&pool->stopping);
+}
+
+static int helpers_done(jvae_pool *pool, unsigned long unused)
+{
+    (void)unused;
+    return atomic_load(&pool->pending) == 0;
+}
+
 static void *helper_main(void *argument)
 {
     pool_helper *self = argument;
     jvae_pool *pool = self->pool;
     /* Generation 0 is the pool's state at creation: a task posted before
-     * this thread first takes the lock still counts as new. */
+     * this thread first looks still counts as new. */
     unsigned long seen = 0;
-    pthread_mutex_lock(&pool->lock);
     for (;;) {
-        while (pool->generation == seen && !pool->stopping)
-            pthread_cond_wait(&pool->start, &pool->lock);
-        if (pool->stopping) break;
-        seen = pool->generation;
-        const jvae_pool_task task = pool->task;
-        void *context = pool->context;
-        const int workers = pool->workers;
-        pthread_mutex_unlock(&pool->lock);
-        if (self->worker < workers) task(context, self->worker, workers);
-        pthread_mutex_lock(&pool->lock);
-        if (--pool->pending == 0) pthread_cond_signal(&pool->done);
+        if (!spin_until(task_posted, pool, seen)) {
+            pthread_mutex_lock(&pool->lock);
+            atomic_fetch_add(&pool->sleepers, 1);
+            while (!task_posted(pool, seen)) pthread_cond_wait(&pool->start, &pool->lock);
+            atomic_fetch_sub(&pool->sleepers, 1);
+            pthread_mutex_unlock(&pool->lock);
+        }
+        if (atomic_load(&pool->stopping)) break;
+        seen = atomic_load(&pool->generation);
+        if (self->worker < pool->workers) pool->task(pool->context, self->worker, pool->workers);
+        if (atomic_fetch_sub(&pool->pending, 1) == 1 && atomic_load(&pool->caller_asleep)) {
+            pthread_mutex_lock(&pool->lock);
+            pthread_cond_signal(&pool->done);
+            pthread_mutex_unlock(&pool->lock);
+        }
     }
-    pthread_mutex_unlock(&pool->lock);
     return NULL;
 }
 
 /* Stop the helpers started so far, join them and free the pool. */
 static void stop_and_free(jvae_pool *pool)
 {
+    atomic_store(&pool->stopping, 1);
     pthread_mutex_lock(&pool->lock);
-    pool->stopping = 1;
     pthread_cond_broadcast(&pool->start);
     pthread_mutex_unlock(&pool->lock);
     for (int i = 0; i < pool->helpers; i++) pthread_join(pool->helper[i].thread, NULL);
@@ -76,6 +138,11 @@ jvae_status jvae_pool_create(jvae_pool **out, int threads, const char *fn)
     if (pool == NULL)
         return jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate a pool of %d threads", fn,
                          threads);
+    atomic_init(&pool->generation, 0);
+    atomic_init(&pool->pending, 0);
+    atomic_init(&pool->stopping, 0);
+    atomic_init(&pool->sleepers, 0);
+    atomic_init(&pool->caller_asleep, 0);
     if (pthread_mutex_init(&pool->lock, NULL) != 0) {
         free(pool);
         return jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot create a mutex", fn);
@@ -124,18 +191,24 @@ void jvae_pool_run(jvae_pool *pool, int workers, jvae_pool_task task, void *cont
         task(context, 0, 1);
         return;
     }
-    pthread_mutex_lock(&pool->lock);
     pool->task = task;
     pool->context = context;
     pool->workers = workers;
-    pool->pending = pool->helpers;
-    pool->generation++;
-    pthread_cond_broadcast(&pool->start);
-    pthread_mutex_unlock(&pool->lock);
+    atomic_store(&pool->pending, pool->helpers);
+    atomic_fetch_add(&pool->generation, 1);
+    if (atomic_load(&pool->sleepers) > 0) {
+        pthread_mutex_lock(&pool->lock);
+        pthread_cond_broadcast(&pool->start);
+        pthread_mutex_unlock(&pool->lock);
+    }
     task(context, 0, workers);
-    pthread_mutex_lock(&pool->lock);
-    while (pool->pending > 0) pthread_cond_wait(&pool->done, &pool->lock);
-    pthread_mutex_unlock(&pool->lock);
+    if (!spin_until(helpers_done, pool, 0)) {
+        pthread_mutex_lock(&pool->lock);
+        atomic_store(&pool->caller_asleep, 1);
+        while (atomic_load(&pool->pending) > 0) pthread_cond_wait(&pool->done, &pool->lock);
+        atomic_store(&pool->caller_asleep, 0);
+        pthread_mutex_unlock(&pool->lock);
+    }
 }
 
 void jvae_pool_block(int count, int worker, int workers, int *begin, int *end)

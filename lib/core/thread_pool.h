@@ -8,9 +8,11 @@
  * machine whose cores are shared with other work, a spinning waiter takes the
  * core that the thread it waits for needs: on the team's 2-core machine a
  * 2-thread training step ran at half the speed of a 1-thread one. These
- * workers sleep on a condition variable between tasks instead; a round trip
- * to a sleeping worker costs about 13 µs here, so only passes of a few
- * hundred microseconds or more are worth splitting.
+ * waiters poll for at most 30 µs, then sleep on a condition variable. A
+ * training step's tasks come a few tens of microseconds apart, so the helpers
+ * are still awake for the next one and the caller for the last helper; waking
+ * a sleeping worker costs about 13 µs here, so only passes of a few hundred
+ * microseconds or more are worth splitting.
  *
  * No global state: each pool belongs to its owner (a model's training
  * workspace, or one inference call). run() is not reentrant: one caller at a
