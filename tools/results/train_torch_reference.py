@@ -19,7 +19,7 @@ OUT/specs.json (as the official code writes it) and OUT/log.csv (every
 --log-every steps: the mean of the terms over those steps).
 
 Usage: train_torch_reference.py IDX_PREFIX OUT --steps N --seed S
-       [--capacity-steps 25000] [--threads 1]
+       [--capacity-steps 25000] [--threads 1] [--log-every 500]
 """
 import argparse
 import gzip
@@ -126,10 +126,12 @@ def main():
     temporary = os.path.join(args.out, "model.pt.tmp")
     torch.save(model.state_dict(), temporary)
     os.replace(temporary, os.path.join(args.out, "model.pt"))
-    with open(os.path.join(args.out, "specs.json"), "w") as f:
+    temporary = os.path.join(args.out, "specs.json.tmp")
+    with open(temporary, "w") as f:
         json.dump({"dataset": "mnist", "latent_spec": latent_spec,
                    "experiment_name": "torch-reference", "seed": args.seed,
                    "steps": args.steps, "torch": torch.__version__}, f)
+    os.replace(temporary, os.path.join(args.out, "specs.json"))
     print(f"{args.steps} steps in {time.perf_counter() - start:.0f} s")
     return 0
 
