@@ -112,7 +112,7 @@ static void test_free_while_idle(void **state)
 static void test_bad_thread_count(void **state)
 {
     (void)state;
-    jvae_pool *pool = (jvae_pool *)&pool;
+    jvae_pool *pool = (jvae_pool *)&pool; /* any non-NULL value: create must clear it */
     assert_int_equal(jvae_pool_create(&pool, 0, "test_core_pool"), JVAE_ERR_INVALID_ARGUMENT);
     assert_null(pool);
     assert_int_equal(jvae_pool_threads(NULL), 1);
