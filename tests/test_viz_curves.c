@@ -188,6 +188,10 @@ static void test_bad_logs_and_arguments(void **state)
         {"step,loss\n1,nan\n2,\n", "no finite value"},
         {"step\n1\n2\n", "no column besides 'step'"},
         {"step,loss\n1,2\0garbage", "NUL"},
+        /* Ranges whose width or rounding out overflows a double. */
+        {"step,loss\n0,-1e308\n1,1e308\n", "too large to plot"},
+        {"step,loss\n-1e308,1\n1e308,2\n", "too large to plot"},
+        {"step,loss\n0,1.7e308\n1,1.79e308\n", "too large to plot"},
     };
     for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
         char name[32];
@@ -200,6 +204,21 @@ static void test_bad_logs_and_arguments(void **state)
         }
         assert_int_equal(jvae_plot_training_curves(png_path, bad, NULL, 0, NULL), JVAE_ERR_FORMAT);
         assert_error_contains(malformed[i].message);
+    }
+
+    /* Values a few ulps apart (found by fuzzing: stepping the ticks from 1e17
+     * by 2 never moved) plot as a flat line, as do huge and tiny equal ones. */
+    const char *narrow[] = {"step,loss\n0,100000000000000000\n1,100000000000000016\n",
+                            "step,loss\n0,1e300\n1e300,1e300\n",
+                            "step,loss\n0,4.9e-324\n1,4.9e-324\n"};
+    for (size_t i = 0; i < sizeof narrow / sizeof narrow[0]; i++) {
+        const char *log = write_file(dir, "narrow.csv", narrow[i]);
+        assert_int_equal(jvae_plot_training_curves(png_path, log, NULL, 0, NULL), JVAE_OK);
+        decoded_png png;
+        assert_int_equal(read_png(png_path, &png), 0);
+        assert_int_equal(png.width, 800);
+        assert_int_equal(png.height, 480);
+        free(png.pixels);
     }
 }
 

@@ -46,17 +46,29 @@ static double nice_step(double range)
     return nice * power;
 }
 
-/* Round [low, high] out to whole ticks; a flat range gets one unit around it. */
-static void tick_range(double *low, double *high, double *step)
+/* Round [low, high] out to whole ticks. A range too narrow to tick at its
+ * magnitude (flat, or a few ulps wide, where low + step == low) gets 10 % of
+ * its centre around it, or one unit around 0. 0 when the range cannot be
+ * drawn: its width, or its rounding out, overflows a double. */
+static int tick_range(double *low, double *high, double *step)
 {
-    if (!(*high > *low)) {
-        double centre = *low, half = fabs(centre) > 0.0 ? fabs(centre) * 0.1 : 1.0;
+    const double centre = *low / 2 + *high / 2;
+    if (!(*high - *low > fabs(centre) * 1e-9)) {
+        const double half = fabs(centre) > 0.0 ? fabs(centre) * 0.1 : 1.0;
         *low = centre - half;
         *high = centre + half;
     }
+    if (!isfinite(*high - *low)) return 0;
     *step = nice_step(*high - *low);
     *low = floor(*low / *step) * *step;
     *high = ceil(*high / *step) * *step;
+    return isfinite(*high - *low);
+}
+
+/* Ticks after the first of a range rounded out by tick_range: 4 to 13. */
+static int tick_count(double low, double high, double step)
+{
+    return (int)lround((high - low) / step);
 }
 
 static void tick_label(char *buf, size_t size, double value, double step)
@@ -106,8 +118,9 @@ static int max_label_width(double low, double high, double step, int scale)
 {
     int widest = 0;
     char label[64];
-    for (double v = low; v <= high + step * 0.5; v += step) {
-        tick_label(label, sizeof label, v, step);
+    const int n = tick_count(low, high, step);
+    for (int i = 0; i <= n; i++) {
+        tick_label(label, sizeof label, low + i * step, step);
         int w = jvae_text_width(label, scale);
         if (w > widest) widest = w;
     }
@@ -118,7 +131,7 @@ static void draw_axes(jvae_canvas *canvas, const jvae_plot_frame *f, int ts, con
 {
     char label[64];
     int tick = 4 * ts, gap = 3 * ts, text_h = jvae_text_height(ts);
-    int n_x = (int)lround((f->x_high - f->x_low) / f->x_step);
+    const int n_x = tick_count(f->x_low, f->x_high, f->x_step);
     for (int i = 0; i <= n_x; i++) {
         double v = f->x_low + i * f->x_step;
         int px, py;
@@ -129,7 +142,7 @@ static void draw_axes(jvae_canvas *canvas, const jvae_plot_frame *f, int ts, con
         jvae_canvas_draw_text(canvas, px - jvae_text_width(label, ts) / 2, f->bottom + tick + gap,
                               label, ts, black);
     }
-    int n_y = (int)lround((f->y_high - f->y_low) / f->y_step);
+    const int n_y = tick_count(f->y_low, f->y_high, f->y_step);
     for (int i = 0; i <= n_y; i++) {
         double v = f->y_low + i * f->y_step;
         int px, py;
@@ -188,8 +201,12 @@ jvae_status jvae_plot_render(jvae_canvas *canvas, jvae_plot_frame *frame,
     frame->x_high = range[1];
     frame->y_low = range[2];
     frame->y_high = range[3];
-    tick_range(&frame->x_low, &frame->x_high, &frame->x_step);
-    tick_range(&frame->y_low, &frame->y_high, &frame->y_step);
+    if (!tick_range(&frame->x_low, &frame->x_high, &frame->x_step) ||
+        !tick_range(&frame->y_low, &frame->y_high, &frame->y_step))
+        return jvae_fail(JVAE_ERR_FORMAT,
+                         "%s: the log's values are too large to plot (from %g to %g, steps "
+                         "%g to %g)",
+                         fn, range[2], range[3], range[0], range[1]);
 
     int legend_width = 0;
     for (int s = 0; s < n_series; s++) {
