@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core/rng.h"
 #include "jointvae/io.h"
@@ -326,16 +327,70 @@ static void test_absurd_options(void **state)
                              "options.temperature must be finite and > 0");
     expect_metadata_rejected("loss.gamma", "-5", JVAE_ERR_FORMAT,
                              "loss options.gamma must be finite and >= 0");
-    /* Widths the data section could never fill are refused before any
-     * allocation. */
     expect_metadata_rejected("model.hidden", "2000000000", JVAE_ERR_FORMAT,
-                             "the data section holds only");
+                             "options.hidden must be 1..65536, got 2000000000");
     expect_metadata_rejected("model.n_continuous", "2147483647", JVAE_ERR_FORMAT,
-                             "the data section holds only");
+                             "options.n_continuous must be 0..65536");
+    /* Valid widths whose tensors the file does not hold are refused before
+     * the blocks are allocated (found by fuzzing: a 512 KB file declaring
+     * hidden 65536 made the loader allocate 530 MB before it noticed). */
+    expect_metadata_rejected("model.hidden", "65536", JVAE_ERR_FORMAT,
+                             "expected shape (65536, 1024) for the options in the metadata");
+    expect_metadata_rejected("model.n_continuous", "65536", JVAE_ERR_FORMAT,
+                             "expected shape (65536, 8) for the options in the metadata");
     char many[64 * 11 + 1] = "";
     for (int i = 0; i < 65; i++) strcat(many, i ? ",2" : "2");
     expect_metadata_rejected("model.discrete_sizes", many, JVAE_ERR_FORMAT,
                              "lists more than 64 variables");
+}
+
+/* Peak resident memory of this process so far, in MB. */
+static long peak_rss_mb(void)
+{
+    struct rusage usage;
+    assert_int_equal(getrusage(RUSAGE_SELF, &usage), 0);
+    return usage.ru_maxrss / 1024;
+}
+
+/* The fuzzer's file: metadata describing a 135-million-parameter model
+ * (hidden 65536) beside 512 KB of data in a tensor of another name, as many
+ * floats as the old size check asked for. Refused for the missing tensor
+ * before the model's 1 GB of blocks are allocated (they were: 530 MB
+ * resident, 1.6 s). */
+static void test_metadata_describing_gigabytes(void **state)
+{
+    (void)state;
+    json_t *header = header_of(&model_file);
+    json_t *metadata = json_object_get(header, "__metadata__");
+    json_object_set_new(metadata, "model.hidden", json_string("65536"));
+    json_object_set_new(metadata, "model.n_continuous", json_string("1"));
+    json_object_set_new(metadata, "model.discrete_sizes", json_string(""));
+    json_t *pad = json_pack("{s:s, s:[i], s:[i,i]}", "dtype", "F32", "shape", 131072,
+                            "data_offsets", 0, 524288);
+    json_t *kept = json_object();
+    json_object_set(kept, "__metadata__", metadata);
+    json_object_set_new(kept, "pad", pad);
+    char *text = json_dumps(kept, JSON_COMPACT);
+    json_decref(kept);
+    json_decref(header);
+    const char *path = scratch_path("gigabytes.safetensors");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    const size_t length = strlen(text);
+    unsigned char prefix[8];
+    for (int i = 0; i < 8; i++) prefix[i] = (unsigned char)((uint64_t)length >> (8 * i));
+    fwrite(prefix, 1, 8, f);
+    fwrite(text, 1, length, f);
+    free(text);
+    float *zeros = calloc(131072, sizeof *zeros);
+    assert_non_null(zeros);
+    assert_int_equal(fwrite(zeros, sizeof *zeros, 131072, f), 131072);
+    free(zeros);
+    assert_int_equal(fclose(f), 0);
+
+    const long before = peak_rss_mb();
+    expect_model_rejected(path, JVAE_ERR_FORMAT, "tensor 'img_to_features.0.weight' is missing");
+    assert_true(peak_rss_mb() - before < 64);
 }
 
 /* Edit the checkpoint: metadata key (value NULL removes) and expect failure. */
@@ -459,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_non_finite_weights),
         cmocka_unit_test(test_bad_metadata),
         cmocka_unit_test(test_absurd_options),
+        cmocka_unit_test(test_metadata_describing_gigabytes),
         cmocka_unit_test(test_bad_checkpoints),
         cmocka_unit_test(test_random_corruption_never_crashes),
     };

@@ -53,23 +53,6 @@ jvae_status jvae_io_read_checked(jvae_st_file *file, jvae_st_tensor *tensor, flo
     return JVAE_OK;
 }
 
-/* A file declaring huge widths with little data would make jvae_model_create
- * allocate far more than the file could fill: the decoder's first Linear alone
- * holds hidden·(latent_dim + 1) parameters. */
-static jvae_status check_options_fit(const jvae_st_file *file, const jvae_model_options *o)
-{
-    const uint64_t floats = file->data_bytes / sizeof(float);
-    uint64_t latent = (uint64_t)o->n_continuous;
-    for (int i = 0; i < o->n_discrete; i++) latent += (uint64_t)o->discrete_sizes[i];
-    if (o->hidden > 0 && latent + 1 > floats / (uint64_t)o->hidden)
-        return jvae_fail(JVAE_ERR_FORMAT,
-                         "%s: the metadata describes a model with at least %d x %llu parameters, "
-                         "but the data section holds only %llu floats",
-                         file->path, o->hidden, (unsigned long long)(latent + 1),
-                         (unsigned long long)floats);
-    return JVAE_OK;
-}
-
 static jvae_status invalid_options(const jvae_st_file *file, jvae_status st)
 {
     if (st == JVAE_ERR_OUT_OF_MEMORY) return st;
@@ -79,6 +62,31 @@ static jvae_status invalid_options(const jvae_st_file *file, jvae_status st)
                      file->path, reason);
 }
 
+/* The file's tensor for parameter tensor i of the planned model, checked
+ * against the layer table: present, with the shape the options give. */
+static jvae_status find_param_tensor(jvae_st_file *file, const jvae_model *model, int i,
+                                     jvae_st_tensor **tensor, int64_t *offset)
+{
+    const char *name;
+    int ndim;
+    int64_t shape[JVAE_TENSOR_MAX_DIMS];
+    jvae_status st = jvae_model_param_info(model, i, &name, &ndim, shape, offset);
+    if (st) return st;
+    *tensor = jvae_st_find(file, name);
+    if (*tensor == NULL)
+        return jvae_fail(JVAE_ERR_FORMAT, "%s: tensor '%s' is missing", file->path, name);
+    if ((*tensor)->ndim != ndim || memcmp((*tensor)->shape, shape, (size_t)ndim * sizeof *shape)) {
+        char expected[96], got[96];
+        jvae_shape_text(expected, sizeof expected, ndim, shape);
+        jvae_shape_text(got, sizeof got, (*tensor)->ndim, (*tensor)->shape);
+        return jvae_fail(JVAE_ERR_FORMAT,
+                         "%s: tensor '%s': expected shape %s for the options in the metadata, "
+                         "got %s",
+                         file->path, name, expected, got);
+    }
+    return JVAE_OK;
+}
+
 jvae_status jvae_io_get_model(jvae_st_file *file, jvae_model **out)
 {
     *out = NULL;
@@ -86,37 +94,24 @@ jvae_status jvae_io_get_model(jvae_st_file *file, jvae_model **out)
     jvae_loss_options loss;
     jvae_status st = jvae_meta_get_options(file, &options, &loss);
     if (st) return st;
-    if ((st = check_options_fit(file, &options))) return st;
     jvae_model *model = NULL;
-    if ((st = jvae_model_create(&model, &options))) return invalid_options(file, st);
-    if ((st = jvae_model_set_loss(model, &loss))) {
+    if ((st = jvae_model_plan("jvae_model_create", &options, &model)) ||
+        (st = jvae_model_set_loss(model, &loss))) {
         jvae_model_free(model);
         return invalid_options(file, st);
     }
-    const int count = jvae_model_param_tensor_count(model);
-    for (int i = 0; i < count && st == JVAE_OK; i++) {
-        const char *name;
-        int ndim;
-        int64_t shape[JVAE_TENSOR_MAX_DIMS], offset;
-        if ((st = jvae_model_param_info(model, i, &name, &ndim, shape, &offset))) break;
-        jvae_st_tensor *tensor = jvae_st_find(file, name);
-        if (tensor == NULL) {
-            st = jvae_fail(JVAE_ERR_FORMAT, "%s: tensor '%s' is missing", file->path, name);
-            break;
-        }
-        if (tensor->ndim != ndim ||
-            memcmp(tensor->shape, shape, (size_t)ndim * sizeof *shape) != 0) {
-            char expected[96], got[96];
-            jvae_shape_text(expected, sizeof expected, ndim, shape);
-            jvae_shape_text(got, sizeof got, tensor->ndim, tensor->shape);
-            st = jvae_fail(JVAE_ERR_FORMAT,
-                           "%s: tensor '%s': expected shape %s for the options in the metadata, "
-                           "got %s",
-                           file->path, name, expected, got);
-            break;
-        }
-        st = jvae_io_read_checked(file, tensor, model->params + offset, 0);
-    }
+    /* Every tensor is checked before the blocks are allocated: a few bytes of
+     * metadata can describe a model of gigabytes, and only tensors of the
+     * right shapes, which the data section holds, can fill it. */
+    const int tensors = jvae_model_param_tensor_count(model);
+    jvae_st_tensor *tensor;
+    int64_t offset;
+    for (int i = 0; i < tensors && st == JVAE_OK; i++)
+        st = find_param_tensor(file, model, i, &tensor, &offset);
+    if (st == JVAE_OK) st = jvae_model_allocate("jvae_model_load", model);
+    for (int i = 0; i < tensors && st == JVAE_OK; i++)
+        if ((st = find_param_tensor(file, model, i, &tensor, &offset)) == JVAE_OK)
+            st = jvae_io_read_checked(file, tensor, model->params + offset, 0);
     if (st) {
         jvae_model_free(model);
         return st;

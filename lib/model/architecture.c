@@ -129,16 +129,14 @@ static void init_parameters(jvae_model *m)
     }
 }
 
-jvae_status jvae_model_create(jvae_model **out, const jvae_model_options *options)
+jvae_status jvae_model_plan(const char *fn, const jvae_model_options *options,
+                            jvae_model **out)
 {
-    JVAE_CHECK_NOT_NULL(out, "jvae_model_create");
     *out = NULL;
-    jvae_status st = jvae_model_options_check("jvae_model_create", options);
+    jvae_status st = jvae_model_options_check(fn, options);
     if (st) return st;
-
     jvae_model *m = calloc(1, sizeof *m);
-    if (m == NULL)
-        return jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "jvae_model_create: cannot allocate the model");
+    if (m == NULL) return jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate the model", fn);
     m->options = *options;
     for (int i = m->options.n_discrete; i < JVAE_MAX_DISCRETE; i++)
         m->options.discrete_sizes[i] = 0;
@@ -155,25 +153,38 @@ jvae_status jvae_model_create(jvae_model **out, const jvae_model_options *option
     for (int side = options->height; side > JVAE_FEATURE_SIDE; side /= 2) stages++;
     m->stages = stages;
     build_layers(m);
-
-    size_t bytes;
-    if (!jvae_mul_ok((size_t)m->param_count, sizeof(float), &bytes)) {
-        const long long count = (long long)m->param_count;
-        free(m);
-        return jvae_fail(JVAE_ERR_OVERFLOW, "jvae_model_create: %lld parameters overflow", count);
-    }
-    m->params = malloc(bytes);
-    m->grads = calloc((size_t)m->param_count, sizeof(float));
-    m->kl_units = calloc((size_t)(options->n_continuous + options->n_discrete), sizeof(float));
-    if (m->params == NULL || m->grads == NULL || m->kl_units == NULL) {
-        const long long count = (long long)m->param_count;
-        jvae_model_free(m);
-        return jvae_fail(JVAE_ERR_OUT_OF_MEMORY,
-                         "jvae_model_create: cannot allocate %lld parameters", count);
-    }
-    init_parameters(m);
     *out = m;
     return JVAE_OK;
+}
+
+jvae_status jvae_model_allocate(const char *fn, jvae_model *m)
+{
+    size_t bytes;
+    const long long count = (long long)m->param_count;
+    if (!jvae_mul_ok((size_t)m->param_count, sizeof(float), &bytes))
+        return jvae_fail(JVAE_ERR_OVERFLOW, "%s: %lld parameters overflow", fn, count);
+    m->params = malloc(bytes);
+    m->grads = calloc((size_t)m->param_count, sizeof(float));
+    m->kl_units =
+        calloc((size_t)(m->options.n_continuous + m->options.n_discrete), sizeof(float));
+    if (m->params == NULL || m->grads == NULL || m->kl_units == NULL)
+        return jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate %lld parameters", fn,
+                         count);
+    init_parameters(m);
+    return JVAE_OK;
+}
+
+jvae_status jvae_model_create(jvae_model **out, const jvae_model_options *options)
+{
+    JVAE_CHECK_NOT_NULL(out, "jvae_model_create");
+    jvae_model *m = NULL;
+    jvae_status st = jvae_model_plan("jvae_model_create", options, &m);
+    if (st == JVAE_OK && (st = jvae_model_allocate("jvae_model_create", m))) {
+        jvae_model_free(m);
+        m = NULL;
+    }
+    *out = m;
+    return st;
 }
 
 void jvae_model_free(jvae_model *model)

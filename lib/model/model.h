@@ -135,4 +135,15 @@ jvae_status jvae_model_reserve_for(const char *fn, jvae_model *model, int max_ba
 /* Check model options the way jvae_model_create does. */
 jvae_status jvae_model_options_check(const char *fn, const jvae_model_options *options);
 
+/* jvae_model_create in two steps. _plan checks the options and makes a model
+ * with its sizes and layer table but no blocks (params, grads and kl_units
+ * NULL; jvae_model_free frees it); _allocate gives it the blocks, initialised.
+ * lib/io plans a file's model and checks the file's tensors against the
+ * table before it allocates: a few bytes of metadata can describe gigabytes.
+ * fn names the caller in messages; on failure *out is NULL and the planned
+ * model is left to the caller to free. */
+jvae_status jvae_model_plan(const char *fn, const jvae_model_options *options,
+                            jvae_model **out);
+jvae_status jvae_model_allocate(const char *fn, jvae_model *model);
+
 #endif
