@@ -207,10 +207,12 @@ static void test_bad_logs_and_arguments(void **state)
     }
 
     /* Values a few ulps apart (found by fuzzing: stepping the ticks from 1e17
-     * by 2 never moved) plot as a flat line, as do huge and tiny equal ones. */
+     * by 2 never moved) plot as a flat line, as do huge and tiny equal ones
+     * and denormal spreads. */
     const char *narrow[] = {"step,loss\n0,100000000000000000\n1,100000000000000016\n",
                             "step,loss\n0,1e300\n1e300,1e300\n",
-                            "step,loss\n0,4.9e-324\n1,4.9e-324\n"};
+                            "step,loss\n0,4.9e-324\n1,4.9e-324\n",
+                            "step,loss\n0,0\n1,4.9e-324\n", "step,loss\n0,-1e-300\n1,0\n"};
     for (size_t i = 0; i < sizeof narrow / sizeof narrow[0]; i++) {
         const char *log = write_file(dir, "narrow.csv", narrow[i]);
         assert_int_equal(jvae_plot_training_curves(png_path, log, NULL, 0, NULL), JVAE_OK);

@@ -108,7 +108,7 @@ jvae_status jvae_io_get_model(jvae_st_file *file, jvae_model **out)
     int64_t offset;
     for (int i = 0; i < tensors && st == JVAE_OK; i++)
         st = find_param_tensor(file, model, i, &tensor, &offset);
-    if (st == JVAE_OK) st = jvae_model_allocate("jvae_model_load", model);
+    if (st == JVAE_OK) st = jvae_model_allocate(file->path, model);
     for (int i = 0; i < tensors && st == JVAE_OK; i++)
         if ((st = find_param_tensor(file, model, i, &tensor, &offset)) == JVAE_OK)
             st = jvae_io_read_checked(file, tensor, model->params + offset, 0);

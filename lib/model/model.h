@@ -140,8 +140,8 @@ jvae_status jvae_model_options_check(const char *fn, const jvae_model_options *o
  * NULL; jvae_model_free frees it); _allocate gives it the blocks, initialised.
  * lib/io plans a file's model and checks the file's tensors against the
  * table before it allocates: a few bytes of metadata can describe gigabytes.
- * fn names the caller in messages; on failure *out is NULL and the planned
- * model is left to the caller to free. */
+ * fn names the caller in messages. _plan leaves *out NULL on failure; after
+ * a failed _allocate the caller still owns the model and frees it. */
 jvae_status jvae_model_plan(const char *fn, const jvae_model_options *options,
                             jvae_model **out);
 jvae_status jvae_model_allocate(const char *fn, jvae_model *model);

@@ -46,15 +46,19 @@ static double nice_step(double range)
     return nice * power;
 }
 
+/* Widths and margins below this are too small to divide into ticks (a
+ * sixth of them would be denormal). */
+#define TINY_RANGE 1e-290
+
 /* Round [low, high] out to whole ticks. A range too narrow to tick at its
  * magnitude (flat, or a few ulps wide, where low + step == low) gets 10 % of
- * its centre around it, or one unit around 0. 0 when the range cannot be
- * drawn: its width, or its rounding out, overflows a double. */
+ * its centre around it, or one unit when that is tiny too. 0 when the range
+ * cannot be drawn: its width, or its rounding out, overflows a double. */
 static int tick_range(double *low, double *high, double *step)
 {
     const double centre = *low / 2 + *high / 2;
-    if (!(*high - *low > fabs(centre) * 1e-9)) {
-        const double half = fabs(centre) > 0.0 ? fabs(centre) * 0.1 : 1.0;
+    if (!(*high - *low > fmax(fabs(centre) * 1e-9, TINY_RANGE))) {
+        const double half = fabs(centre) * 0.1 > TINY_RANGE ? fabs(centre) * 0.1 : 1.0;
         *low = centre - half;
         *high = centre + half;
     }
