@@ -33,7 +33,11 @@ void fuzz_write_safetensors(const char *path, const uint8_t *data, size_t size);
 /* Abort when st is an error without a message. */
 void fuzz_check(jvae_status st);
 
-/* Abort unless every value is in [0, 1] (what a dataset read promises). */
-void fuzz_check_unit_range(const float *values, size_t count);
+/* After a data set's open: abort unless st and the handle agree; then read
+ * the first `reads` images (labels too), each of which must succeed, or, when
+ * `reads_may_fail` (an image folder decodes at read), fail with a message,
+ * and hold values in [0, 1]. Frees the data set. */
+void fuzz_check_dataset(jvae_status st, jvae_dataset *dataset, int64_t reads,
+                        int reads_may_fail);
 
 #endif

@@ -2,7 +2,6 @@
  * Byte 0: bit 0 a .jpg name (else .png), bit 1 one channel (else three),
  * bits 2-3 the filter {auto, bilinear, area, auto}, bit 4 validate at open;
  * byte 1: the side, 1 + byte % 64; the rest the image file. */
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,20 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     options.size = 1 + data[1] % 64;
     jvae_dataset *dataset = (jvae_dataset *)&options; /* must come back NULL on failure */
     const jvae_status st = jvae_dataset_folder_open(&dataset, folder, &options);
-    fuzz_check(st);
-    if ((st == JVAE_OK) != (dataset != NULL)) abort();
-    if (st == JVAE_OK) {
-        int channels, height, width;
-        if (jvae_dataset_image_shape(dataset, &channels, &height, &width) != JVAE_OK) abort();
-        const size_t floats = (size_t)channels * (size_t)height * (size_t)width;
-        float *image = malloc(floats * sizeof *image);
-        if (image == NULL) abort();
-        const jvae_status read = jvae_dataset_read(dataset, 0, image, floats, NULL, 0);
-        fuzz_check(read); /* an image that fails to decode only now is refused here */
-        if (read == JVAE_OK) fuzz_check_unit_range(image, floats);
-        free(image);
-        jvae_dataset_free(dataset);
-    }
+    fuzz_check_dataset(st, dataset, 1, 1);
     unlink(image_path);
     return 0;
 }

@@ -4,7 +4,6 @@
  * images file's length when labels follow; the rest the file(s). Resizing
  * tiny images up multiplies their memory by design, up to JVAE_IDX_MAX_BYTES
  * (4 GiB): a replayed input must stay small enough not to ask for that. */
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "fuzz.h"
@@ -36,24 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jvae_dataset *dataset = (jvae_dataset *)&options; /* must come back NULL on failure */
     const jvae_status st =
         jvae_dataset_idx_open(&dataset, images, labelled ? labels : NULL, &options);
-    fuzz_check(st);
-    if ((st == JVAE_OK) != (dataset != NULL)) abort();
-    if (st == JVAE_OK) {
-        int channels, height, width;
-        if (jvae_dataset_image_shape(dataset, &channels, &height, &width) != JVAE_OK) abort();
-        const size_t floats = (size_t)channels * (size_t)height * (size_t)width;
-        float *image = malloc(floats * sizeof *image);
-        if (image == NULL) abort();
-        int32_t label[JVAE_DATASET_MAX_LABELS];
-        const int64_t count = jvae_dataset_size(dataset);
-        for (int64_t i = 0; i < count && i < MAX_READS; i++) {
-            if (jvae_dataset_read(dataset, i, image, floats, label, JVAE_DATASET_MAX_LABELS))
-                abort();
-            fuzz_check_unit_range(image, floats);
-        }
-        free(image);
-        jvae_dataset_free(dataset);
-    }
+    fuzz_check_dataset(st, dataset, MAX_READS, 0);
     unlink(images);
     if (labelled) unlink(labels);
     return 0;

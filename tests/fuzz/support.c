@@ -98,11 +98,31 @@ void fuzz_check(jvae_status st)
     }
 }
 
-void fuzz_check_unit_range(const float *values, size_t count)
+void fuzz_check_dataset(jvae_status st, jvae_dataset *dataset, int64_t reads,
+                        int reads_may_fail)
 {
-    for (size_t i = 0; i < count; i++)
-        if (!(values[i] >= 0.0f && values[i] <= 1.0f)) {
-            fprintf(stderr, "value %zu is %g, outside [0, 1]\n", i, (double)values[i]);
-            abort();
-        }
+    fuzz_check(st);
+    if ((st == JVAE_OK) != (dataset != NULL)) abort();
+    if (st != JVAE_OK) return;
+    int channels, height, width;
+    if (jvae_dataset_image_shape(dataset, &channels, &height, &width) != JVAE_OK) abort();
+    const size_t floats = (size_t)channels * (size_t)height * (size_t)width;
+    float *image = malloc(floats * sizeof *image);
+    if (image == NULL) abort();
+    int32_t labels[JVAE_DATASET_MAX_LABELS];
+    const int64_t count = jvae_dataset_size(dataset);
+    for (int64_t i = 0; i < count && i < reads; i++) {
+        const jvae_status read =
+            jvae_dataset_read(dataset, i, image, floats, labels, JVAE_DATASET_MAX_LABELS);
+        fuzz_check(read);
+        if (read != JVAE_OK && !reads_may_fail) abort();
+        for (size_t k = 0; read == JVAE_OK && k < floats; k++)
+            if (!(image[k] >= 0.0f && image[k] <= 1.0f)) {
+                fprintf(stderr, "image %lld value %zu is %g, outside [0, 1]\n", (long long)i, k,
+                        (double)image[k]);
+                abort();
+            }
+    }
+    free(image);
+    jvae_dataset_free(dataset);
 }
