@@ -332,7 +332,7 @@ static void test_absurd_options(void **state)
     expect_metadata_rejected("model.n_continuous", "2147483647", JVAE_ERR_FORMAT,
                              "options.n_continuous must be 0..65536");
     /* Valid widths whose tensors the file does not hold are refused before
-     * the blocks are allocated (found by fuzzing: a 512 KB file declaring
+     * the blocks are allocated (found while fuzzing the loaders: a 512 KB file declaring
      * hidden 65536 made the loader allocate 530 MB before it noticed). */
     expect_metadata_rejected("model.hidden", "65536", JVAE_ERR_FORMAT,
                              "expected shape (65536, 1024) for the options in the metadata");
@@ -352,7 +352,7 @@ static long peak_rss_mb(void)
     return usage.ru_maxrss / 1024;
 }
 
-/* The fuzzer's file: metadata describing a 135-million-parameter model
+/* The file found while fuzzing: metadata describing a 135-million-parameter model
  * (hidden 65536) beside 512 KB of data in a tensor of another name, as many
  * floats as the old size check asked for. Refused for the missing tensor
  * before the model's 1 GB of blocks are allocated (they were: 530 MB

@@ -206,7 +206,7 @@ static void test_bad_logs_and_arguments(void **state)
         assert_error_contains(malformed[i].message);
     }
 
-    /* Values a few ulps apart (found by fuzzing: stepping the ticks from 1e17
+    /* Values a few ulps apart (found while fuzzing the loaders: stepping the ticks from 1e17
      * by 2 never moved) plot as a flat line, as do huge and tiny equal ones
      * and denormal spreads. */
     const char *narrow[] = {"step,loss\n0,100000000000000000\n1,100000000000000016\n",
