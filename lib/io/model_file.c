@@ -104,14 +104,13 @@ jvae_status jvae_io_get_model(jvae_st_file *file, jvae_model **out)
      * metadata can describe a model of gigabytes, and only tensors of the
      * right shapes, which the data section holds, can fill it. */
     const int tensors = jvae_model_param_tensor_count(model);
-    jvae_st_tensor *tensor;
-    int64_t offset;
+    jvae_st_tensor *found[JVAE_MAX_PARAM_TENSORS];
+    int64_t offsets[JVAE_MAX_PARAM_TENSORS];
     for (int i = 0; i < tensors && st == JVAE_OK; i++)
-        st = find_param_tensor(file, model, i, &tensor, &offset);
+        st = find_param_tensor(file, model, i, &found[i], &offsets[i]);
     if (st == JVAE_OK) st = jvae_model_allocate(file->path, model);
     for (int i = 0; i < tensors && st == JVAE_OK; i++)
-        if ((st = find_param_tensor(file, model, i, &tensor, &offset)) == JVAE_OK)
-            st = jvae_io_read_checked(file, tensor, model->params + offset, 0);
+        st = jvae_io_read_checked(file, found[i], model->params + offsets[i], 0);
     if (st) {
         jvae_model_free(model);
         return st;

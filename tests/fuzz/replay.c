@@ -12,24 +12,34 @@
 
 #include "fuzz.h"
 
+/* Run the target on the file's bytes; -1 (with a message) when it cannot be read. */
 static int replay_file(const char *path)
 {
     FILE *file = fopen(path, "rb");
-    if (file == NULL) return -1;
     uint8_t *data = NULL;
     size_t size = 0, capacity = 0;
-    for (;;) {
+    int failed = file == NULL;
+    while (!failed) {
         if (size == capacity) {
             capacity = capacity ? 2 * capacity : 65536;
             uint8_t *grown = realloc(data, capacity);
-            if (grown == NULL) abort();
+            failed = grown == NULL;
+            if (failed) break;
             data = grown;
         }
         const size_t got = fread(data + size, 1, capacity - size, file);
-        if (got == 0) break;
+        if (got == 0) {
+            failed = ferror(file);
+            break;
+        }
         size += got;
     }
-    fclose(file);
+    if (file != NULL) fclose(file);
+    if (failed) {
+        fprintf(stderr, "replay: cannot read %s\n", path);
+        free(data);
+        return -1;
+    }
     printf("%s (%zu bytes)\n", path, size);
     fflush(stdout);
     LLVMFuzzerTestOneInput(data, size);
