@@ -18,23 +18,32 @@
  * contiguous blocks of groups (core/thread_pool.h); in backward each worker past the first sums
  * its weight gradient apart, and the partial sums are added in thread order,
  * so a fixed thread count gives the same bits on every run.
- * Scratch, per worker: col (R, G·P), Y or dY (out_c, G·P) unless every GEMM
- * is per sample, and the padded copy of one input image that im2col and
- * col2im work through; then, for backward, one (out_c, R) weight gradient
- * per worker past the first.
+ * The forward skips the GEMM where conv_direct.h fits (AVX2 and FMA, output
+ * rows a multiple of 8 wide, out_c a multiple of 4): a group is then as many
+ * padded images as the cache budget holds (direct_split), and the kernel reads
+ * them where they are; the weights are packed once per call into a panel
+ * shared by the workers.
+ * Scratch, per worker: col (R, G·P) (or the direct forward's padded images,
+ * if they need more), Y or dY (out_c, G·P) unless every GEMM is per sample,
+ * and the padded copy of one input image that im2col and col2im work through;
+ * then, for backward, one (out_c, R) weight gradient per worker past the
+ * first, or for the direct forward its weight panel.
  */
 #include "nn/nn.h"
 
 #include <cblas.h>
 
+#include "nn/conv_direct.h"
 #include "nn/im2col.h"
 
 /* The sizes every fast pass needs. */
 typedef struct conv_plan {
     jvae_patch_geometry patches;
     jvae_batch_split split;
+    jvae_batch_split direct_split; /* of the direct forward: padded images within the budget */
     int rows; /* R */
     int per_sample; /* one GEMM per sample, straight from and to the batch layout */
+    int direct; /* forward by conv_direct.h, the group's padded images where col would be */
     size_t moved_rows; /* rows of the channel-major copy: out_c, or 0 when nothing moves */
     size_t plane, in_sample, out_sample, weight_floats;
     size_t slice; /* scratch floats of one worker */
@@ -63,6 +72,15 @@ static conv_plan plan_for(const jvae_conv_dims *d, int threads)
     p.moved_rows = p.per_sample || p.split.group == 1 ? 0 : (size_t)d->out_c;
     p.slice = ((size_t)p.rows + p.moved_rows) * (size_t)p.split.group * p.plane +
               jvae_padded_floats(&p.patches);
+    const size_t padded = jvae_padded_floats(&p.patches);
+    p.direct_split = jvae_split_batch(d->batch, padded, 1, threads < 1 ? 1 : threads);
+#if JVAE_DIRECT_CONV
+    p.direct = jvae_direct_conv_fits(&p.patches, d->out_c);
+#else
+    p.direct = 0;
+#endif
+    if (p.direct && (size_t)p.direct_split.group * padded > p.slice)
+        p.slice = (size_t)p.direct_split.group * padded;
     return p;
 }
 
@@ -79,8 +97,13 @@ static conv_slice slice_of(const conv_plan *p, float *scratch, int worker)
 static size_t scratch_floats_at(const jvae_conv_dims *d, int threads)
 {
     const conv_plan p = plan_for(d, threads);
+    /* After the slices: backward's partial weight gradients, or the direct
+     * forward's weight panel. */
     const size_t workers = (size_t)p.split.threads;
-    return workers * p.slice + (workers - 1) * p.weight_floats;
+    const size_t direct_workers = p.direct ? (size_t)p.direct_split.threads : 0;
+    const size_t slices = workers > direct_workers ? workers : direct_workers;
+    const size_t shared = workers - 1 > (size_t)p.direct ? workers - 1 : (size_t)p.direct;
+    return slices * p.slice + shared * p.weight_floats;
 }
 
 size_t jvae_conv2d_scratch_floats_mt(const jvae_conv_dims *d, int threads)
@@ -93,13 +116,23 @@ size_t jvae_conv2d_scratch_floats(const jvae_conv_dims *d)
     return jvae_conv2d_scratch_floats_mt(d, 1);
 }
 
-static void forward_group(float *out, const float *in, const float *weight, const float *bias,
-                          int relu_out, const jvae_conv_dims *d, const conv_plan *p,
-                          const conv_slice *s, int first)
+static void forward_group(float *out, const float *in, const float *weight, const float *panel,
+                          const float *bias, int relu_out, const jvae_conv_dims *d,
+                          const conv_plan *p, const conv_slice *s, int first)
 {
-    const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
+    const int group = p->direct ? p->direct_split.group : p->split.group;
+    const int count = d->batch - first < group ? d->batch - first : group;
     const int columns = count * (int)p->plane;
     float *y = out + first * p->out_sample; /* (count, out_c, P) */
+#if JVAE_DIRECT_CONV
+    if (p->direct) {
+        jvae_pad_images(s->col, in + first * p->in_sample, count, &p->patches);
+        jvae_direct_conv(y, s->col, count, &p->patches, panel, d->out_c, bias, relu_out);
+        return;
+    }
+#else
+    (void)panel;
+#endif
     jvae_im2col(s->col, in + first * p->in_sample, count, &p->patches, s->padded);
     if (p->per_sample || count == 1) { /* each Y_n (out_c, P) is a sample's output already */
         for (int n = 0; n < count; n++) {
@@ -122,7 +155,7 @@ static void forward_group(float *out, const float *in, const float *weight, cons
 /* Everything a worker needs, shared by all of them. */
 typedef struct conv_job {
     float *out, *din, *dweight, *dbias, *partials;
-    const float *in, *dout, *weight, *bias;
+    const float *in, *dout, *weight, *bias, *panel;
     int relu_out, relu_in;
     const jvae_conv_dims *d;
     const conv_plan *p;
@@ -133,11 +166,12 @@ static void forward_worker(void *context, int worker, int workers)
 {
     const conv_job *j = context;
     const conv_slice s = slice_of(j->p, j->scratch, worker);
+    const jvae_batch_split *split = j->p->direct ? &j->p->direct_split : &j->p->split;
     int begin, end;
-    jvae_pool_block(j->p->split.groups, worker, workers, &begin, &end);
+    jvae_pool_block(split->groups, worker, workers, &begin, &end);
     for (int group = begin; group < end; group++)
-        forward_group(j->out, j->in, j->weight, j->bias, j->relu_out, j->d, j->p, &s,
-                      group * j->p->split.group);
+        forward_group(j->out, j->in, j->weight, j->panel, j->bias, j->relu_out, j->d, j->p, &s,
+                      group * split->group);
 }
 
 void jvae_conv2d_forward_mt(float *out, const float *in, const float *weight, const float *bias,
@@ -145,9 +179,14 @@ void jvae_conv2d_forward_mt(float *out, const float *in, const float *weight, co
                             jvae_pool *pool)
 {
     const conv_plan p = plan_for(d, jvae_pool_threads(pool));
-    conv_job job = {.out = out, .in = in, .weight = weight, .bias = bias, .relu_out = relu_out,
-                    .d = d, .p = &p, .scratch = scratch};
-    jvae_pool_run(pool, p.split.threads, forward_worker, &job);
+    const int workers = p.direct ? p.direct_split.threads : p.split.threads;
+    float *panel = scratch + (size_t)workers * p.slice;
+#if JVAE_DIRECT_CONV
+    if (p.direct) jvae_direct_conv_pack(panel, weight, d->out_c, p.rows);
+#endif
+    conv_job job = {.out = out, .in = in, .weight = weight, .bias = bias, .panel = panel,
+                    .relu_out = relu_out, .d = d, .p = &p, .scratch = scratch};
+    jvae_pool_run(pool, workers, forward_worker, &job);
 }
 
 void jvae_conv2d_forward(float *out, const float *in, const float *weight, const float *bias,

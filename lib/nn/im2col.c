@@ -168,6 +168,28 @@ static void pad_image(float *padded, const float *image, const jvae_patch_geomet
         }
 }
 
+void jvae_pad_images(float *padded, const float *images, int count,
+                     const jvae_patch_geometry *g)
+{
+    const padded_layout l = layout_of(g);
+    const size_t image_floats = (size_t)g->channels * g->height * g->width;
+    const size_t padded_floats = (size_t)g->channels * l.height * l.row;
+    for (int n = 0; n < count; n++)
+        pad_image(padded + (size_t)n * padded_floats, images + (size_t)n * image_floats, g, &l);
+}
+
+jvae_padded_steps jvae_padded_taps(const jvae_patch_geometry *g, size_t *taps)
+{
+    const padded_layout l = layout_of(g);
+    const size_t s = (size_t)g->stride;
+    for (int ki = 0; ki < g->k_h; ki++)
+        for (int kj = 0; kj < g->k_w; kj++)
+            taps[ki * g->k_w + kj] =
+                (size_t)ki * l.row + ((size_t)kj % s) * l.phase_w + (size_t)kj / s;
+    const jvae_padded_steps steps = {l.height * l.row, s * l.row};
+    return steps;
+}
+
 /* image += the interior of padded when `accumulate`, else image = bias[c]
  * + the interior, or 0 + the interior when bias is NULL (the padding is
  * dropped either way). */

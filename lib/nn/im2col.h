@@ -30,6 +30,20 @@ typedef struct jvae_patch_geometry {
 /* Floats of the padded, phase-split work copy of one image (see above). */
 size_t jvae_padded_floats(const jvae_patch_geometry *g);
 
+/* The padded copies of `count` images (count, C, H, W), one after another,
+ * jvae_padded_floats(g) floats each. */
+void jvae_pad_images(float *padded, const float *images, int count,
+                     const jvae_patch_geometry *g);
+
+/* Where a padded copy keeps its values: tap (ki, kj) of grid position
+ * (gy, gx) in channel c is at c·channel + taps[ki·k_w + kj] + gy·grid_row + gx,
+ * so the taps of neighbouring positions in a grid row are contiguous. Fills
+ * taps (k_h·k_w values). */
+typedef struct jvae_padded_steps {
+    size_t channel, grid_row;
+} jvae_padded_steps;
+jvae_padded_steps jvae_padded_taps(const jvae_patch_geometry *g, size_t *taps);
+
 /* col (C·k_h·k_w, count·grid_h·grid_w) = unfolded images (count, C, H, W);
  * padded: jvae_padded_floats(g) floats of work memory. */
 void jvae_im2col(float *col, const float *images, int count, const jvae_patch_geometry *g,

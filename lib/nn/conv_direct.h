@@ -1,0 +1,52 @@
+/*
+ * Internal to lib/nn: the conv2d forward computed straight from the padded,
+ * phase-split images of im2col.h, with no column matrix and no packing of
+ * the image side.
+ *
+ * Why: through a GEMM, every input value of a 4x4 kernel is written 16 times
+ * into the column matrix, and the BLAS then copies that matrix once more into
+ * its panels. Here the image is padded once and the kernel reads it where it
+ * is. In the phase-split copy, tap (ki, kj) of 8 neighbouring positions of an
+ * output row is 8 contiguous floats for any stride, so one unaligned vector
+ * load fetches it; the weights come from a small panel packed per call.
+ *
+ * A register tile is 4 output channels × 3 runs of 8 positions (12 AVX2
+ * accumulators). Runs may lie in different rows or images. Each output is
+ * one sum over the taps in the order (c, ki, kj), whatever the thread count.
+ */
+#ifndef JVAE_NN_CONV_DIRECT_H
+#define JVAE_NN_CONV_DIRECT_H
+
+#include <stddef.h>
+
+#include "nn/im2col.h"
+
+/* The kernel exists where GCC or clang target x86-64; elsewhere the GEMM
+ * path is the only one, and none of the functions below is built. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define JVAE_DIRECT_CONV 1
+#else
+#define JVAE_DIRECT_CONV 0
+#endif
+
+#if JVAE_DIRECT_CONV
+
+/* Whether jvae_direct_conv can compute a layer of `out_c` output channels
+ * over geometry g on this CPU: x86-64 with AVX2 and FMA (checked at run
+ * time), output rows a multiple of 8 wide, out_c a multiple of 4, and at
+ * most JVAE_DIRECT_MAX_TAPS kernel taps. Otherwise the GEMM path runs. */
+#define JVAE_DIRECT_MAX_TAPS 64
+int jvae_direct_conv_fits(const jvae_patch_geometry *g, int out_c);
+
+/* panel (out_c / 4, rows, 4) = weight (out_c, rows), four channels interleaved. */
+void jvae_direct_conv_pack(float *panel, const float *weight, int out_c, int rows);
+
+/* out (count, out_c, grid_h, grid_w) = bias[o] + the convolution of `count`
+ * padded images (jvae_pad_images, jvae_padded_floats(g) apart) with the
+ * packed weights, then max(·, 0) when `relu`. Only for layers that fit. */
+void jvae_direct_conv(float *out, const float *padded, int count, const jvae_patch_geometry *g,
+                      const float *panel, int out_c, const float *bias, int relu);
+
+#endif /* JVAE_DIRECT_CONV */
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * The direct conv2d forward (lib/nn/conv_direct.c) against the naive twin,
+ * on geometries that exercise what the GEMM path never sees: runs of a tile
+ * that lie in different rows and images, a last tile with one or two runs,
+ * strides 1 to 3, kernels that are not 4x4, and the fused ReLU. Then the
+ * paper's layers must take this path on a CPU that has AVX2 and FMA, so
+ * that the conv tests of test_nn_conv keep covering it.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "gradcheck.h"
+#include "nn/conv_direct.h"
+#include "nn/nn.h"
+#include "test_util.h"
+
+#if JVAE_DIRECT_CONV
+
+static float *alloc_floats(size_t count)
+{
+    float *p = calloc(count > 0 ? count : 1, sizeof *p);
+    assert_non_null(p);
+    return p;
+}
+
+typedef struct direct_case {
+    int batch, in_c, in_h, in_w, out_c, k, stride, pad, relu;
+} direct_case;
+
+static void check_case(const direct_case *t, jvae_rng *rng)
+{
+    jvae_conv_dims d;
+    assert_int_equal(jvae_conv_dims_init(&d, t->batch, t->in_c, t->in_h, t->in_w, t->out_c, t->k,
+                                         t->k, t->stride, t->pad),
+                     0);
+    const jvae_patch_geometry g = {d.in_c, d.in_h, d.in_w, d.out_h, d.out_w,
+                                   d.k_h,  d.k_w,  d.stride, d.pad};
+    assert_true(jvae_direct_conv_fits(&g, d.out_c));
+    const size_t in_count = (size_t)d.batch * d.in_c * d.in_h * d.in_w;
+    const size_t out_count = (size_t)d.batch * d.out_c * d.out_h * d.out_w;
+    const size_t rows = (size_t)d.in_c * d.k_h * d.k_w;
+    float *in = alloc_floats(in_count), *weight = alloc_floats(rows * d.out_c);
+    float *bias = alloc_floats((size_t)d.out_c), *panel = alloc_floats(rows * d.out_c);
+    float *padded = alloc_floats(jvae_padded_floats(&g) * (size_t)d.batch);
+    float *out = alloc_floats(out_count), *want = alloc_floats(out_count);
+    test_fill_uniform(rng, in, in_count, -1.0f, 1.0f);
+    test_fill_uniform(rng, weight, rows * d.out_c, -0.5f, 0.5f);
+    test_fill_uniform(rng, bias, (size_t)d.out_c, -0.5f, 0.5f);
+    /* NaN everywhere: the kernel must write every output, and only outputs. */
+    for (size_t i = 0; i < out_count; i++) out[i] = NAN;
+
+    jvae_direct_conv_pack(panel, weight, d.out_c, (int)rows);
+    jvae_pad_images(padded, in, d.batch, &g);
+    jvae_direct_conv(out, padded, d.batch, &g, panel, d.out_c, bias, t->relu);
+    jvae_conv2d_forward_ref(want, in, weight, bias, &d);
+    if (t->relu)
+        for (size_t i = 0; i < out_count; i++) want[i] = want[i] > 0.0f ? want[i] : 0.0f;
+
+    char name[160];
+    snprintf(name, sizeof name, "direct conv n%d c%d %dx%d -> %d, k%d s%d p%d relu%d", t->batch,
+             t->in_c, t->in_h, t->in_w, t->out_c, t->k, t->stride, t->pad, t->relu);
+    gradcheck_assert_close(name, out, want, out_count, 2e-5, 1e-5);
+    free(in);
+    free(weight);
+    free(bias);
+    free(panel);
+    free(padded);
+    free(out);
+    free(want);
+}
+
+static int cpu_has_avx2_fma(void)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+static void test_matches_ref(void **state)
+{
+    (void)state;
+    if (!cpu_has_avx2_fma()) skip();
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 91);
+    const direct_case cases[] = {
+        /* one image, one output row of 8: a tile of one run */
+        {1, 3, 2, 16, 4, 4, 2, 1, 0},
+        /* 8x8 grids, 16 runs: tiles across rows and images, a last one of one run */
+        {2, 5, 16, 16, 8, 4, 2, 1, 1},
+        /* rows of two runs (16 wide), 32 runs: a last tile of two */
+        {1, 2, 32, 32, 12, 4, 2, 1, 0},
+        /* stride 1, 3x3, padding 1 */
+        {2, 3, 8, 16, 4, 3, 1, 1, 1},
+        /* stride 3, 5x5, no padding: phases of three */
+        {2, 2, 26, 26, 4, 5, 3, 0, 0},
+        /* a 1x1 kernel */
+        {1, 7, 8, 8, 4, 1, 1, 0, 1},
+        /* the paper's single-channel first layer and a middle one */
+        {2, 1, 64, 64, 32, 4, 2, 1, 1},
+        {2, 32, 16, 16, 64, 4, 2, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(&cases[i], &rng);
+}
+
+static void test_paper_layers_take_the_direct_path(void **state)
+{
+    (void)state;
+    if (!cpu_has_avx2_fma()) skip();
+    /* (in side, out_c) of the encoders of 32x32 and 64x64 images */
+    const int layers[][3] = {{1, 32, 32}, {32, 16, 64}, {1, 64, 32}, {32, 32, 32}, {32, 16, 64}};
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+        const int side = layers[i][1];
+        const jvae_patch_geometry g = {layers[i][0], side, side, side / 2, side / 2, 4, 4, 2, 1};
+        assert_true(jvae_direct_conv_fits(&g, layers[i][2]));
+    }
+    /* 4 wide output rows, an output channel count not a multiple of 4, and
+     * too many taps go through the GEMM. */
+    const jvae_patch_geometry narrow = {64, 8, 8, 4, 4, 4, 4, 2, 1};
+    assert_false(jvae_direct_conv_fits(&narrow, 64));
+    const jvae_patch_geometry paper = {32, 16, 16, 8, 8, 4, 4, 2, 1};
+    assert_false(jvae_direct_conv_fits(&paper, 30));
+    const jvae_patch_geometry wide_kernel = {1, 24, 24, 8, 8, 9, 9, 2, 4};
+    assert_false(jvae_direct_conv_fits(&wide_kernel, 4));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matches_ref),
+        cmocka_unit_test(test_paper_layers_take_the_direct_path),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+#else /* not x86-64: the GEMM path is the only one, and test_nn_conv covers it */
+
+static void test_no_direct_kernel(void **state)
+{
+    (void)state;
+    skip();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_no_direct_kernel)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+#endif
