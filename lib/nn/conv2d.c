@@ -116,23 +116,13 @@ size_t jvae_conv2d_scratch_floats(const jvae_conv_dims *d)
     return jvae_conv2d_scratch_floats_mt(d, 1);
 }
 
-static void forward_group(float *out, const float *in, const float *weight, const float *panel,
-                          const float *bias, int relu_out, const jvae_conv_dims *d,
-                          const conv_plan *p, const conv_slice *s, int first)
+static void forward_group(float *out, const float *in, const float *weight, const float *bias,
+                          int relu_out, const jvae_conv_dims *d, const conv_plan *p,
+                          const conv_slice *s, int first)
 {
-    const int group = p->direct ? p->direct_split.group : p->split.group;
-    const int count = d->batch - first < group ? d->batch - first : group;
+    const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
     const int columns = count * (int)p->plane;
     float *y = out + first * p->out_sample; /* (count, out_c, P) */
-#if JVAE_DIRECT_CONV
-    if (p->direct) {
-        jvae_pad_images(s->col, in + first * p->in_sample, count, &p->patches);
-        jvae_direct_conv(y, s->col, count, &p->patches, panel, d->out_c, bias, relu_out);
-        return;
-    }
-#else
-    (void)panel;
-#endif
     jvae_im2col(s->col, in + first * p->in_sample, count, &p->patches, s->padded);
     if (p->per_sample || count == 1) { /* each Y_n (out_c, P) is a sample's output already */
         for (int n = 0; n < count; n++) {
@@ -165,13 +155,29 @@ typedef struct conv_job {
 static void forward_worker(void *context, int worker, int workers)
 {
     const conv_job *j = context;
-    const conv_slice s = slice_of(j->p, j->scratch, worker);
-    const jvae_batch_split *split = j->p->direct ? &j->p->direct_split : &j->p->split;
+    const conv_plan *p = j->p;
+    const conv_slice s = slice_of(p, j->scratch, worker);
     int begin, end;
-    jvae_pool_block(split->groups, worker, workers, &begin, &end);
+#if JVAE_DIRECT_CONV
+    if (p->direct) {
+        /* Each output is one sum whatever the grouping, so the workers take
+         * even blocks of images rather than of groups, which split 64
+         * images in groups of 6 into 36 and 28. */
+        jvae_pool_block(j->d->batch, worker, workers, &begin, &end);
+        for (int first = begin; first < end; first += p->direct_split.group) {
+            const int count = end - first < p->direct_split.group ? end - first
+                                                                  : p->direct_split.group;
+            jvae_pad_images(s.col, j->in + first * p->in_sample, count, &p->patches);
+            jvae_direct_conv(j->out + first * p->out_sample, s.col, count, &p->patches, j->panel,
+                             j->d->out_c, j->bias, j->relu_out);
+        }
+        return;
+    }
+#endif
+    jvae_pool_block(p->split.groups, worker, workers, &begin, &end);
     for (int group = begin; group < end; group++)
-        forward_group(j->out, j->in, j->weight, j->panel, j->bias, j->relu_out, j->d, j->p, &s,
-                      group * split->group);
+        forward_group(j->out, j->in, j->weight, j->bias, j->relu_out, j->d, p, &s,
+                      group * p->split.group);
 }
 
 void jvae_conv2d_forward_mt(float *out, const float *in, const float *weight, const float *bias,
