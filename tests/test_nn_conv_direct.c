@@ -1,10 +1,11 @@
 /*
- * The direct conv2d forward (lib/nn/conv_direct.c) against the naive twin,
- * on geometries that exercise what the GEMM path never sees: runs of a tile
- * that lie in different rows and images, a last tile with one or two runs,
- * strides 1 to 3, kernels that are not 4x4, and the fused ReLU. Then the
- * paper's layers must take this path on a CPU that has AVX2 and FMA, so
- * that the conv tests of test_nn_conv keep covering it.
+ * The direct conv2d forward and its adjoint, the scatter (lib/nn/conv_direct.c),
+ * against the naive twins, on geometries that exercise what the GEMM path
+ * never sees: runs of a tile that lie in different rows and images, a last
+ * tile with one or two runs, strides 1 to 3, kernels that are not 4x4 (the
+ * forward only), and the fused ReLU. Then the
+ * paper's layers must take these paths on a CPU that has AVX2 and FMA, so
+ * that the conv tests of test_nn_conv keep covering them.
  */
 #include <math.h>
 #include <stdio.h>
@@ -61,6 +62,36 @@ static void check_case(const direct_case *t, jvae_rng *rng)
     snprintf(name, sizeof name, "direct conv n%d c%d %dx%d -> %d, k%d s%d p%d relu%d", t->batch,
              t->in_c, t->in_h, t->in_w, t->out_c, t->k, t->stride, t->pad, t->relu);
     gradcheck_assert_close(name, out, want, out_count, 2e-5, 1e-5);
+
+    /* The transposed pass, image by image: the input gradient for an output
+     * gradient `out` (conv2d_transpose's forward is the same call). */
+    if (jvae_direct_transpose_fits(&g, d.in_c)) {
+        const size_t in_sample = (size_t)d.in_c * d.in_h * d.in_w;
+        const size_t out_sample = (size_t)d.out_c * d.out_h * d.out_w;
+        const jvae_patch_geometry grad = jvae_direct_transpose_grad_geometry(&g, d.out_c);
+        float *panels = alloc_floats(rows * d.out_c);
+        float *grad_padded = alloc_floats(jvae_padded_floats(&grad));
+        float *din = alloc_floats(in_count), *din_want = alloc_floats(in_count);
+        float *dweight = alloc_floats(rows * d.out_c), *dbias = alloc_floats((size_t)d.out_c);
+        jvae_direct_transpose_pack(panels, weight, d.out_c, d.in_c);
+        for (int n = 0; n < d.batch; n++) {
+            /* NaN in the padded copy: the pass must write its whole interior. */
+            for (size_t i = 0; i < jvae_padded_floats(&g); i++) padded[i] = NAN;
+            jvae_pad_images(grad_padded, out + n * out_sample, 1, &grad);
+            jvae_direct_transpose(padded, grad_padded, &g, panels, d.out_c);
+            jvae_unpad_image(din + n * in_sample, padded, 0, NULL, &g);
+        }
+        jvae_conv2d_backward_ref(din_want, dweight, dbias, out, in, weight, &d);
+        snprintf(name, sizeof name, "direct transpose n%d c%d %dx%d -> %d", t->batch, t->in_c,
+                 t->in_h, t->in_w, t->out_c);
+        gradcheck_assert_close(name, din, din_want, in_count, 2e-5, 1e-5);
+        free(panels);
+        free(grad_padded);
+        free(din);
+        free(din_want);
+        free(dweight);
+        free(dbias);
+    }
     free(in);
     free(weight);
     free(bias);
@@ -94,6 +125,10 @@ static void test_matches_ref(void **state)
         {2, 2, 26, 26, 4, 5, 3, 0, 0},
         /* a 1x1 kernel */
         {1, 7, 8, 8, 4, 1, 1, 0, 1},
+        /* the paper's geometry with 4 input channels, which the transposed
+         * pass takes too from 16-wide grids: rows of two and three runs */
+        {3, 4, 32, 32, 8, 4, 2, 1, 0},
+        {2, 4, 16, 48, 4, 4, 2, 1, 1},
         /* the paper's single-channel first layer and a middle one */
         {2, 1, 64, 64, 32, 4, 2, 1, 1},
         {2, 32, 16, 16, 64, 4, 2, 1, 1},
@@ -120,6 +155,25 @@ static void test_paper_layers_take_the_direct_path(void **state)
     assert_false(jvae_direct_conv_fits(&paper, 30));
     const jvae_patch_geometry wide_kernel = {1, 24, 24, 8, 8, 9, 9, 2, 4};
     assert_false(jvae_direct_conv_fits(&wide_kernel, 4));
+    /* The transposed pass: the decoders' transposed convs see their output
+     * through the grid of their input, (out_c, out side, in side), and the
+     * encoders' input gradients likewise (in_c, in side, out side). Those
+     * with 32 channels and a grid from 16 up take it; the single-channel last
+     * layers, 4- and 8-wide grids and any other geometry go through the GEMM. */
+    const int transposed[][3] = {{32, 32, 16}, {32, 64, 32}};
+    for (size_t i = 0; i < sizeof transposed / sizeof transposed[0]; i++) {
+        const int side = transposed[i][1], grid = transposed[i][2];
+        const jvae_patch_geometry g = {transposed[i][0], side, side, grid, grid, 4, 4, 2, 1};
+        assert_true(jvae_direct_transpose_fits(&g, transposed[i][0]));
+    }
+    const jvae_patch_geometry last_layer = {1, 64, 64, 32, 32, 4, 4, 2, 1};
+    assert_false(jvae_direct_transpose_fits(&last_layer, 1));
+    const jvae_patch_geometry first_decoder_layer = {32, 8, 8, 4, 4, 4, 4, 2, 1};
+    assert_false(jvae_direct_transpose_fits(&first_decoder_layer, 32));
+    const jvae_patch_geometry second_decoder_layer = {32, 16, 16, 8, 8, 4, 4, 2, 1};
+    assert_false(jvae_direct_transpose_fits(&second_decoder_layer, 32));
+    const jvae_patch_geometry stride_one = {4, 8, 8, 8, 8, 3, 3, 1, 1};
+    assert_false(jvae_direct_transpose_fits(&stride_one, 4));
 }
 
 int main(void)

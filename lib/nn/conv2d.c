@@ -22,12 +22,17 @@
  * rows a multiple of 8 wide, out_c a multiple of 4): a group is then as many
  * padded images as the cache budget holds (direct_split), and the kernel reads
  * them where they are; the weights are packed once per call into a panel
- * shared by the workers.
+ * shared by the workers. Likewise the input gradient skips dcol and col2im
+ * where conv_direct.h's transposed pass fits (the paper's 4x4/2/1 geometry on
+ * grids from 16 wide, in_c a multiple of 4): each image's dY is padded into
+ * col, which the weight gradient has spent, and the pass writes the padded
+ * copy that col2im would have folded.
  * Scratch, per worker: col (R, G·P) (or the direct forward's padded images,
  * if they need more), Y or dY (out_c, G·P) unless every GEMM is per sample,
  * and the padded copy of one input image that im2col and col2im work through;
  * then, for backward, one (out_c, R) weight gradient per worker past the
- * first, or for the direct forward its weight panel.
+ * first and the transposed pass's panels, or for the direct forward its
+ * weight panel.
  */
 #include "nn/nn.h"
 
@@ -44,6 +49,7 @@ typedef struct conv_plan {
     int rows; /* R */
     int per_sample; /* one GEMM per sample, straight from and to the batch layout */
     int direct; /* forward by conv_direct.h, the group's padded images where col would be */
+    int transpose; /* input gradient by conv_direct.h's transposed pass, without dcol */
     size_t moved_rows; /* rows of the channel-major copy: out_c, or 0 when nothing moves */
     size_t plane, in_sample, out_sample, weight_floats;
     size_t slice; /* scratch floats of one worker */
@@ -76,8 +82,12 @@ static conv_plan plan_for(const jvae_conv_dims *d, int threads)
     p.direct_split = jvae_split_batch(d->batch, padded, 1, threads < 1 ? 1 : threads);
 #if JVAE_DIRECT_CONV
     p.direct = jvae_direct_conv_fits(&p.patches, d->out_c);
+    /* The padded gradient of one image goes where col was. */
+    const jvae_patch_geometry grad = jvae_direct_transpose_grad_geometry(&g, d->out_c);
+    p.transpose = jvae_direct_transpose_fits(&g, d->in_c) &&
+                  jvae_padded_floats(&grad) <= (size_t)p.rows * p.plane;
 #else
-    p.direct = 0;
+    p.direct = p.transpose = 0;
 #endif
     if (p.direct && (size_t)p.direct_split.group * padded > p.slice)
         p.slice = (size_t)p.direct_split.group * padded;
@@ -97,13 +107,14 @@ static conv_slice slice_of(const conv_plan *p, float *scratch, int worker)
 static size_t scratch_floats_at(const jvae_conv_dims *d, int threads)
 {
     const conv_plan p = plan_for(d, threads);
-    /* After the slices: backward's partial weight gradients, or the direct
-     * forward's weight panel. */
+    /* After the slices: backward's partial weight gradients and the
+     * transposed pass's panels, or the direct forward's weight panel. */
     const size_t workers = (size_t)p.split.threads;
     const size_t direct_workers = p.direct ? (size_t)p.direct_split.threads : 0;
     const size_t slices = workers > direct_workers ? workers : direct_workers;
-    const size_t shared = workers - 1 > (size_t)p.direct ? workers - 1 : (size_t)p.direct;
-    return slices * p.slice + shared * p.weight_floats;
+    const size_t backward = (workers - 1 + (size_t)p.transpose) * p.weight_floats;
+    const size_t forward = p.direct ? p.weight_floats : 0;
+    return slices * p.slice + (backward > forward ? backward : forward);
 }
 
 size_t jvae_conv2d_scratch_floats_mt(const jvae_conv_dims *d, int threads)
@@ -202,34 +213,54 @@ void jvae_conv2d_forward(float *out, const float *in, const float *weight, const
 }
 
 static void backward_group(float *din, float *dweight, const float *dout, const float *in,
-                           const float *weight, int relu_in, const jvae_conv_dims *d,
-                           const conv_plan *p, const conv_slice *s, int first)
+                           const float *weight, const float *panels, int relu_in,
+                           const jvae_conv_dims *d, const conv_plan *p, const conv_slice *s,
+                           int first)
 {
     const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
     const int columns = count * (int)p->plane;
+    const int plane = (int)p->plane;
     const float *dy = dout + first * p->out_sample; /* (count, out_c, P) */
+    const int by_sample = p->per_sample || count == 1; /* dY_n (out_c, P) straight from dout */
     jvae_im2col(s->col, in + first * p->in_sample, count, &p->patches, s->padded);
-    if (p->per_sample || count == 1) { /* dY_n (out_c, P) straight from dout */
-        const int plane = (int)p->plane;
+    if (by_sample) {
         for (int n = 0; n < count; n++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->out_c, p->rows, plane, 1.0f,
                         dy + n * p->out_sample, plane, s->col + n * p->plane, columns, 1.0f,
                         dweight, p->rows);
-        if (din == NULL) return;
-        /* col is spent: reuse it for dcol (R, G·P). */
-        for (int n = 0; n < count; n++)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, plane, d->out_c, 1.0f,
-                        weight, p->rows, dy + n * p->out_sample, plane, 0.0f,
-                        s->col + n * p->plane, columns);
     } else {
         jvae_batch_to_channel_major(s->channel_major, dy, count, d->out_c, p->plane);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->out_c, p->rows, columns, 1.0f,
                     s->channel_major, columns, s->col, columns, 1.0f, dweight, p->rows);
-        if (din == NULL) return;
+    }
+    if (din == NULL) return;
+    float *dx = din + first * p->in_sample;
+#if JVAE_DIRECT_CONV
+    if (p->transpose) { /* col is spent: it holds one padded gradient image at a time */
+        const jvae_patch_geometry grad = jvae_direct_transpose_grad_geometry(&p->patches,
+                                                                            d->out_c);
+        for (int n = 0; n < count; n++) {
+            jvae_pad_images(s->col, dy + n * p->out_sample, 1, &grad);
+            jvae_direct_transpose(s->padded, s->col, &p->patches, panels, d->out_c);
+            jvae_unpad_image(dx + n * p->in_sample, s->padded, !relu_in, NULL, &p->patches);
+        }
+        if (relu_in)
+            jvae_relu_backward_in_place(dx, in + first * p->in_sample,
+                                        (size_t)count * p->in_sample);
+        return;
+    }
+#else
+    (void)panels;
+#endif
+    /* col is spent: reuse it for dcol (R, G·P). */
+    if (by_sample)
+        for (int n = 0; n < count; n++)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, plane, d->out_c, 1.0f,
+                        weight, p->rows, dy + n * p->out_sample, plane, 0.0f,
+                        s->col + n * p->plane, columns);
+    else
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, columns, d->out_c, 1.0f,
                     weight, p->rows, s->channel_major, columns, 0.0f, s->col, columns);
-    }
-    float *dx = din + first * p->in_sample;
     if (!relu_in) {
         jvae_col2im_add(dx, s->col, count, &p->patches, s->padded);
         return;
@@ -248,8 +279,8 @@ static void backward_worker(void *context, int worker, int workers)
     int begin, end;
     jvae_pool_block(j->p->split.groups, worker, workers, &begin, &end);
     for (int group = begin; group < end; group++)
-        backward_group(j->din, dw, j->dout, j->in, j->weight, j->relu_in, j->d, j->p, &s,
-                       group * j->p->split.group);
+        backward_group(j->din, dw, j->dout, j->in, j->weight, j->panel, j->relu_in, j->d, j->p,
+                       &s, group * j->p->split.group);
 }
 
 void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const float *dout,
@@ -259,9 +290,13 @@ void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const flo
     const conv_plan p = plan_for(d, jvae_pool_threads(pool));
     const int workers = p.split.threads;
     float *partials = scratch + (size_t)workers * p.slice; /* (workers − 1, out_c, R) */
+    float *panel = partials + (size_t)(workers - 1) * p.weight_floats;
+#if JVAE_DIRECT_CONV
+    if (p.transpose && din != NULL) jvae_direct_transpose_pack(panel, weight, d->out_c, d->in_c);
+#endif
     conv_job job = {.din = din, .dweight = dweight, .dbias = dbias, .partials = partials,
-                    .in = in, .dout = dout, .weight = weight, .relu_in = relu_in, .d = d,
-                    .p = &p, .scratch = scratch};
+                    .in = in, .dout = dout, .weight = weight, .panel = panel,
+                    .relu_in = relu_in, .d = d, .p = &p, .scratch = scratch};
     jvae_pool_run(pool, workers, backward_worker, &job);
     jvae_partials_add(dweight, partials, workers, p.weight_floats);
 }

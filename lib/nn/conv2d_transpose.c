@@ -14,15 +14,21 @@
  * G is as large as keeps col within a cache-sized budget (see im2col.h).
  * Worker threads share the groups as in conv2d.c, with the same per-worker
  * weight gradients summed in thread order.
+ * The forward skips the GEMM and col2im where conv_direct.h's transposed
+ * pass fits (the paper's 4x4/2/1 geometry on grids from 16 wide, out_c a
+ * multiple of 4, AVX2 and FMA): each image's X is padded into col and the
+ * pass writes the padded copy of its output, which col2im's last step
+ * unpads with the bias.
  * Scratch, per worker: col (Q, G·P), X or dX (in_c, G·P) unless every GEMM is
  * per sample, and the padded copy of one output image that im2col and col2im
  * work through; then, for backward, one (in_c, Q) weight gradient per worker
- * past the first.
+ * past the first, or for the direct forward the transposed pass's panels.
  */
 #include "nn/nn.h"
 
 #include <cblas.h>
 
+#include "nn/conv_direct.h"
 #include "nn/im2col.h"
 
 /* The sizes every fast pass needs. */
@@ -31,6 +37,7 @@ typedef struct transpose_plan {
     jvae_batch_split split;
     int rows; /* Q */
     int per_sample; /* one GEMM per sample, straight from and to the batch layout */
+    int transpose; /* forward by conv_direct.h's transposed pass, without col */
     size_t moved_rows; /* rows of the channel-major copy: in_c, or 0 when nothing moves */
     size_t in_plane, out_plane, in_sample, out_sample, weight_floats;
     size_t slice; /* scratch floats of one worker */
@@ -60,6 +67,14 @@ static transpose_plan plan_for(const jvae_conv_dims *d, int threads)
     p.moved_rows = p.per_sample || p.split.group == 1 ? 0 : (size_t)d->in_c;
     p.slice = ((size_t)p.rows + p.moved_rows) * (size_t)p.split.group * p.in_plane +
               jvae_padded_floats(&p.patches);
+#if JVAE_DIRECT_CONV
+    /* The padded input of one image goes where col would be. */
+    const jvae_patch_geometry input = jvae_direct_transpose_grad_geometry(&g, d->in_c);
+    p.transpose = jvae_direct_transpose_fits(&g, d->out_c) &&
+                  jvae_padded_floats(&input) <= (size_t)p.rows * p.in_plane;
+#else
+    p.transpose = 0;
+#endif
     return p;
 }
 
@@ -76,8 +91,11 @@ static transpose_slice slice_of(const transpose_plan *p, float *scratch, int wor
 static size_t scratch_floats_at(const jvae_conv_dims *d, int threads)
 {
     const transpose_plan p = plan_for(d, threads);
+    /* After the slices: backward's partial weight gradients, or the
+     * forward's panels for the transposed pass. */
     const size_t workers = (size_t)p.split.threads;
-    return workers * p.slice + (workers - 1) * p.weight_floats;
+    const size_t shared = workers - 1 > (size_t)p.transpose ? workers - 1 : (size_t)p.transpose;
+    return workers * p.slice + shared * p.weight_floats;
 }
 
 size_t jvae_conv2d_transpose_scratch_floats_mt(const jvae_conv_dims *d, int threads)
@@ -90,14 +108,29 @@ size_t jvae_conv2d_transpose_scratch_floats(const jvae_conv_dims *d)
     return jvae_conv2d_transpose_scratch_floats_mt(d, 1);
 }
 
-static void forward_group(float *out, const float *in, const float *weight, const float *bias,
-                          int relu_out, const jvae_conv_dims *d, const transpose_plan *p,
-                          const transpose_slice *s, int first)
+static void forward_group(float *out, const float *in, const float *weight, const float *panel,
+                          const float *bias, int relu_out, const jvae_conv_dims *d,
+                          const transpose_plan *p, const transpose_slice *s, int first)
 {
     const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
     const int columns = count * (int)p->in_plane;
     float *y = out + first * p->out_sample; /* (count, out_c, out_h·out_w) */
     const float *x = in + first * p->in_sample; /* (count, in_c, P) */
+#if JVAE_DIRECT_CONV
+    if (p->transpose) { /* col holds one padded input image at a time */
+        const jvae_patch_geometry input = jvae_direct_transpose_grad_geometry(&p->patches,
+                                                                             d->in_c);
+        for (int n = 0; n < count; n++) {
+            jvae_pad_images(s->col, x + n * p->in_sample, 1, &input);
+            jvae_direct_transpose(s->padded, s->col, &p->patches, panel, d->in_c);
+            jvae_unpad_image(y + n * p->out_sample, s->padded, 0, bias, &p->patches);
+        }
+        if (relu_out) jvae_relu_forward(y, y, (size_t)count * p->out_sample);
+        return;
+    }
+#else
+    (void)panel;
+#endif
     if (p->per_sample || count == 1) { /* X_n (in_c, P) straight from in */
         for (int n = 0; n < count; n++)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, (int)p->in_plane,
@@ -116,7 +149,7 @@ static void forward_group(float *out, const float *in, const float *weight, cons
 /* Everything a worker needs, shared by all of them. */
 typedef struct transpose_job {
     float *out, *din, *dweight, *dbias, *partials;
-    const float *in, *dout, *weight, *bias;
+    const float *in, *dout, *weight, *bias, *panel;
     int relu_out, relu_in;
     const jvae_conv_dims *d;
     const transpose_plan *p;
@@ -130,7 +163,7 @@ static void forward_worker(void *context, int worker, int workers)
     int begin, end;
     jvae_pool_block(j->p->split.groups, worker, workers, &begin, &end);
     for (int group = begin; group < end; group++)
-        forward_group(j->out, j->in, j->weight, j->bias, j->relu_out, j->d, j->p, &s,
+        forward_group(j->out, j->in, j->weight, j->panel, j->bias, j->relu_out, j->d, j->p, &s,
                       group * j->p->split.group);
 }
 
@@ -139,7 +172,11 @@ void jvae_conv2d_transpose_forward_mt(float *out, const float *in, const float *
                                       float *scratch, jvae_pool *pool)
 {
     const transpose_plan p = plan_for(d, jvae_pool_threads(pool));
-    transpose_job job = {.out = out, .in = in, .weight = weight, .bias = bias,
+    float *panel = scratch + (size_t)p.split.threads * p.slice;
+#if JVAE_DIRECT_CONV
+    if (p.transpose) jvae_direct_transpose_pack(panel, weight, d->in_c, d->out_c);
+#endif
+    transpose_job job = {.out = out, .in = in, .weight = weight, .bias = bias, .panel = panel,
                          .relu_out = relu_out, .d = d, .p = &p, .scratch = scratch};
     jvae_pool_run(pool, p.split.threads, forward_worker, &job);
 }

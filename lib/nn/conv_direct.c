@@ -133,4 +133,95 @@ void jvae_direct_conv(float *out, const float *padded, int count, const jvae_pat
     }
 }
 
+/* The transposed pass of the paper's geometry (4x4 kernel, stride 2, padding
+ * 1, image sides twice the grid's), by output phase: padded row 2y' + py,
+ * column 2x' + px receives tap (py + 2a, px + 2b) of grid position
+ * (y' − a, x' − b) for a, b ∈ {0, 1}. Each phase is thus a 2x2 stride-1
+ * convolution of the gradient, zero-padded by one, with a quarter of the
+ * weights, and the forward tile computes it: its runs are 8 values of one
+ * phase's run in the padded image, written once each. */
+#define PHASE_TAPS 4
+
+/* Grids from 16 wide: on the 8-wide ones the GEMM path was as fast (one
+ * image's 8 runs fill three tiles, the last one by two thirds), and taking
+ * them cost 1 % of a 2-thread training step of the MNIST network. */
+int jvae_direct_transpose_fits(const jvae_patch_geometry *g, int channels)
+{
+    return jvae_direct_conv_fits(g, channels) && g->k_h == 4 && g->k_w == 4 && g->stride == 2 &&
+           g->pad == 1 && g->height == 2 * g->grid_h && g->width == 2 * g->grid_w &&
+           g->grid_w >= 2 * RUN;
+}
+
+jvae_patch_geometry jvae_direct_transpose_grad_geometry(const jvae_patch_geometry *g,
+                                                        int grad_channels)
+{
+    const jvae_patch_geometry padded = {grad_channels, g->grid_h, g->grid_w, g->grid_h + 1,
+                                        g->grid_w + 1, 2, 2, 1, 1};
+    return padded;
+}
+
+void jvae_direct_transpose_pack(float *panels, const float *weight, int grad_channels,
+                                int channels)
+{
+    const size_t phase_floats = (size_t)grad_channels * (size_t)channels * PHASE_TAPS;
+    for (int phase = 0; phase < 4; phase++) {
+        const int py = phase / 2, px = phase % 2;
+        float *panel = panels + (size_t)phase * phase_floats;
+        for (int t = 0; t < channels / TILE_CHANNELS; t++)
+            for (int o = 0; o < grad_channels; o++)
+                for (int tap = 0; tap < PHASE_TAPS; tap++)
+                    for (int r = 0; r < TILE_CHANNELS; r++) {
+                        const int c = t * TILE_CHANNELS + r;
+                        const int ki = py + 2 * (tap / 2), kj = px + 2 * (tap % 2);
+                        *panel++ = weight[(((size_t)o * (size_t)channels + (size_t)c) * 4 +
+                                           (size_t)ki) * 4 + (size_t)kj];
+                    }
+    }
+}
+
+void jvae_direct_transpose(float *padded, const float *grad_padded, const jvae_patch_geometry *g,
+                           const float *panels, int grad_channels)
+{
+    static const float no_bias[TILE_CHANNELS] = {0.0f, 0.0f, 0.0f, 0.0f};
+    const jvae_patch_geometry gg = jvae_direct_transpose_grad_geometry(g, grad_channels);
+    size_t grad_taps[PHASE_TAPS]; /* of the 2x2 kernel on the padded gradient, at (0, 0) */
+    const jvae_padded_steps grad_steps = jvae_padded_taps(&gg, grad_taps);
+    size_t image_taps[16];
+    const jvae_padded_steps steps = jvae_padded_taps(g, image_taps);
+    /* Position (y', x') of phase (py, px) reads the padded gradient at
+     * (y' + 1 − a, x' + 1 − b): tap (a, b) sits at offset tap (1 − a, 1 − b)
+     * of the 2x2 kernel placed at (y', x'). */
+    const size_t taps[PHASE_TAPS] = {grad_taps[3], grad_taps[2], grad_taps[1], grad_taps[0]};
+    const size_t row = steps.grid_row / 2;                /* floats of one padded row */
+    const size_t phase_w = image_taps[1] - image_taps[0]; /* kj = 1 is the next phase */
+    const int runs_per_row = g->grid_w / RUN;
+    const int total = g->grid_h * runs_per_row;
+    const size_t phase_floats = (size_t)grad_channels * (size_t)g->channels * PHASE_TAPS;
+    direct_layer l = {.taps = taps, .tap_count = PHASE_TAPS, .channels = grad_channels,
+                      .channel = grad_steps.channel, .plane = steps.channel, .bias = no_bias};
+    for (int phase = 0; phase < 4; phase++) {
+        const int py = phase / 2, px = phase % 2;
+        /* The interior: padded rows 1 .. 2·grid_h and columns likewise, so
+         * phase 0 starts at index 1 and phase 1 at index 0. */
+        const size_t first_y = py == 0 ? 1 : 0, first_x = px == 0 ? 1 : 0;
+        for (int t = 0; t < g->channels / TILE_CHANNELS; t++) {
+            l.panel = panels + (size_t)phase * phase_floats +
+                      (size_t)t * (size_t)grad_channels * PHASE_TAPS * TILE_CHANNELS;
+            float *channel_tile = padded + (size_t)t * TILE_CHANNELS * steps.channel;
+            for (int first = 0; first < total; first += RUNS) {
+                const float *in[RUNS];
+                float *out[RUNS];
+                const int runs = total - first < RUNS ? total - first : RUNS;
+                for (int v = 0; v < runs; v++) {
+                    const size_t y = first_y + (size_t)((first + v) / runs_per_row);
+                    const size_t x = first_x + (size_t)((first + v) % runs_per_row) * RUN;
+                    in[v] = grad_padded + y * grad_steps.grid_row + x;
+                    out[v] = channel_tile + (2 * y + (size_t)py) * row + (size_t)px * phase_w + x;
+                }
+                tile(&l, in, out, runs);
+            }
+        }
+    }
+}
+
 #endif

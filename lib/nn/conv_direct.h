@@ -1,7 +1,8 @@
 /*
- * Internal to lib/nn: the conv2d forward computed straight from the padded,
- * phase-split images of im2col.h, with no column matrix and no packing of
- * the image side.
+ * Internal to lib/nn: convolution passes computed straight from and into the
+ * padded, phase-split images of im2col.h, with no column matrix and no
+ * packing of the image side: the conv2d forward, and its adjoint, which is
+ * both conv2d's input gradient and conv2d_transpose's forward.
  *
  * Why: through a GEMM, every input value of a 4x4 kernel is written 16 times
  * into the column matrix, and the BLAS then copies that matrix once more into
@@ -13,6 +14,9 @@
  * A register tile is 4 output channels × 3 runs of 8 positions (12 AVX2
  * accumulators). Runs may lie in different rows or images. Each output is
  * one sum over the taps in the order (c, ki, kj), whatever the thread count.
+ * The adjoint is computed by output phase, as four 2x2 stride-1
+ * convolutions of the padded gradient with the same tile, so that every
+ * output value is written once (see conv_direct.c).
  */
 #ifndef JVAE_NN_CONV_DIRECT_H
 #define JVAE_NN_CONV_DIRECT_H
@@ -46,6 +50,32 @@ void jvae_direct_conv_pack(float *panel, const float *weight, int out_c, int row
  * packed weights, then max(·, 0) when `relu`. Only for layers that fit. */
 void jvae_direct_conv(float *out, const float *padded, int count, const jvae_patch_geometry *g,
                       const float *panel, int out_c, const float *bias, int relu);
+
+/* The transposed pass, for the paper's geometry only (4x4 kernel, stride 2,
+ * padding 1, image sides twice the grid's), grids at least 16 wide, and the
+ * conditions of jvae_direct_conv_fits with `channels` the image's channels,
+ * g->channels. */
+int jvae_direct_transpose_fits(const jvae_patch_geometry *g, int channels);
+
+/* The geometry to pad the gradient (grad_channels, grid_h, grid_w) with
+ * (jvae_pad_images) before jvae_direct_transpose: one zero all round. */
+jvae_patch_geometry jvae_direct_transpose_grad_geometry(const jvae_patch_geometry *g,
+                                                        int grad_channels);
+
+/* panels (4 phases, channels / 4, grad_channels, 4 taps, 4) from weight
+ * (grad_channels, channels, 4, 4): a conv's (out_c, in_c, ·) or a transposed
+ * conv's (in_c, out_c, ·); as many floats as the weight. */
+void jvae_direct_transpose_pack(float *panels, const float *weight, int grad_channels,
+                                int channels);
+
+/* The interior of one image's padded copy (what jvae_unpad_image reads; the
+ * border is left as it was) = for every tap (c, ki, kj) and grid position,
+ * Σ over the gradient's channels of weight × gradient, summed where taps
+ * meet: col2im(weightᵀ · grad) without the column matrix. grad_padded is one
+ * gradient image padded by jvae_pad_images with
+ * jvae_direct_transpose_grad_geometry. */
+void jvae_direct_transpose(float *padded, const float *grad_padded, const jvae_patch_geometry *g,
+                           const float *panels, int grad_channels);
 
 #endif /* JVAE_DIRECT_CONV */
 

@@ -223,6 +223,13 @@ static void unpad(float *image, const float *padded, int accumulate, const float
     }
 }
 
+void jvae_unpad_image(float *image, const float *padded, int accumulate, const float *bias,
+                      const jvae_patch_geometry *g)
+{
+    const padded_layout l = layout_of(g);
+    unpad(image, padded, accumulate, bias, g, &l);
+}
+
 /* The taps of every channel of one image, in the order of the column
  * matrix's rows (c, ki, kj): tap (ki, kj) covers the runs of grid_w values
  * that start in phase kj mod s at index kj / s of padded rows ki + s·gy.

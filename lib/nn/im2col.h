@@ -35,6 +35,12 @@ size_t jvae_padded_floats(const jvae_patch_geometry *g);
 void jvae_pad_images(float *padded, const float *images, int count,
                      const jvae_patch_geometry *g);
 
+/* image (C, H, W) += the interior of one padded copy when `accumulate`,
+ * else image = bias[c] + the interior (0 + the interior when bias is NULL):
+ * the last step of col2im, for a copy filled some other way. */
+void jvae_unpad_image(float *image, const float *padded, int accumulate, const float *bias,
+                      const jvae_patch_geometry *g);
+
 /* Where a padded copy keeps its values: tap (ki, kj) of grid position
  * (gy, gx) in channel c is at c·channel + taps[ki·k_w + kj] + gy·grid_row + gx,
  * so the taps of neighbouring positions in a grid row are contiguous. Fills
