@@ -136,6 +136,13 @@ static void test_matches_ref(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(&cases[i], &rng);
 }
 
+/* A 4x4/2/1 layer: `channels` images of side `side` seen through a grid of `grid`. */
+static jvae_patch_geometry paper_geometry(int channels, int side, int grid)
+{
+    const jvae_patch_geometry g = {channels, side, side, grid, grid, 4, 4, 2, 1};
+    return g;
+}
+
 static void test_paper_layers_take_the_direct_path(void **state)
 {
     (void)state;
@@ -143,15 +150,14 @@ static void test_paper_layers_take_the_direct_path(void **state)
     /* (in side, out_c) of the encoders of 32x32 and 64x64 images */
     const int layers[][3] = {{1, 32, 32}, {32, 16, 64}, {1, 64, 32}, {32, 32, 32}, {32, 16, 64}};
     for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
-        const int side = layers[i][1];
-        const jvae_patch_geometry g = {layers[i][0], side, side, side / 2, side / 2, 4, 4, 2, 1};
+        const jvae_patch_geometry g = paper_geometry(layers[i][0], layers[i][1], layers[i][1] / 2);
         assert_true(jvae_direct_conv_fits(&g, layers[i][2]));
     }
     /* 4 wide output rows, an output channel count not a multiple of 4, and
      * too many taps go through the GEMM. */
-    const jvae_patch_geometry narrow = {64, 8, 8, 4, 4, 4, 4, 2, 1};
+    const jvae_patch_geometry narrow = paper_geometry(64, 8, 4);
     assert_false(jvae_direct_conv_fits(&narrow, 64));
-    const jvae_patch_geometry paper = {32, 16, 16, 8, 8, 4, 4, 2, 1};
+    const jvae_patch_geometry paper = paper_geometry(32, 16, 8);
     assert_false(jvae_direct_conv_fits(&paper, 30));
     const jvae_patch_geometry wide_kernel = {1, 24, 24, 8, 8, 9, 9, 2, 4};
     assert_false(jvae_direct_conv_fits(&wide_kernel, 4));
@@ -162,15 +168,15 @@ static void test_paper_layers_take_the_direct_path(void **state)
      * layers, 4- and 8-wide grids and any other geometry go through the GEMM. */
     const int transposed[][3] = {{32, 32, 16}, {32, 64, 32}};
     for (size_t i = 0; i < sizeof transposed / sizeof transposed[0]; i++) {
-        const int side = transposed[i][1], grid = transposed[i][2];
-        const jvae_patch_geometry g = {transposed[i][0], side, side, grid, grid, 4, 4, 2, 1};
+        const jvae_patch_geometry g =
+            paper_geometry(transposed[i][0], transposed[i][1], transposed[i][2]);
         assert_true(jvae_direct_transpose_fits(&g, transposed[i][0]));
     }
-    const jvae_patch_geometry last_layer = {1, 64, 64, 32, 32, 4, 4, 2, 1};
+    const jvae_patch_geometry last_layer = paper_geometry(1, 64, 32);
     assert_false(jvae_direct_transpose_fits(&last_layer, 1));
-    const jvae_patch_geometry first_decoder_layer = {32, 8, 8, 4, 4, 4, 4, 2, 1};
+    const jvae_patch_geometry first_decoder_layer = paper_geometry(32, 8, 4);
     assert_false(jvae_direct_transpose_fits(&first_decoder_layer, 32));
-    const jvae_patch_geometry second_decoder_layer = {32, 16, 16, 8, 8, 4, 4, 2, 1};
+    const jvae_patch_geometry second_decoder_layer = paper_geometry(32, 16, 8);
     assert_false(jvae_direct_transpose_fits(&second_decoder_layer, 32));
     const jvae_patch_geometry stride_one = {4, 8, 8, 8, 8, 3, 3, 1, 1};
     assert_false(jvae_direct_transpose_fits(&stride_one, 4));
