@@ -32,7 +32,10 @@ static int padded_ok(size_t channels, size_t height, size_t width, size_t stride
  *   T·(R + C_other)·G·P + T·padded + (T − 1)·weight
  *   ≤ 2·N·P·(R + C_other) + N·(padded + weight),
  * where conv2d unfolds its input over the output grid (R = in_c·k_h·k_w,
- * P = out_h·out_w) and the transpose its output over the input grid. */
+ * P = out_h·out_w) and the transpose its output over the input grid. The
+ * direct kernels (conv_direct.h) add at most G_d padded images to each of at
+ * most min(N, threads) slices, with G_d ≤ ⌈N/threads⌉, so fewer than 2·N
+ * padded images, and one weight panel: hence 3·padded per sample below. */
 static int sizes_ok(const jvae_conv_dims *d, int transposed)
 {
     size_t in_count, out_count, weight_count, padded;
@@ -56,10 +59,11 @@ static int sizes_ok(const jvae_conv_dims *d, int transposed)
     if (!padded_ok((size_t)image_c, (size_t)image_h, (size_t)image_w, (size_t)d->stride,
                    (size_t)d->pad, &padded))
         return 0;
-    size_t batch_grid, columns, per_sample, samples, total, bytes;
+    size_t batch_grid, columns, padded_copies, per_sample, samples, total, bytes;
     return jvae_mul_ok((size_t)d->batch, grid, &batch_grid) &&
            jvae_mul_ok(2 * batch_grid, col_rows + other_rows, &columns) &&
-           jvae_add_ok(padded, weight_count, &per_sample) &&
+           jvae_mul_ok(padded, 3, &padded_copies) &&
+           jvae_add_ok(padded_copies, weight_count, &per_sample) &&
            jvae_mul_ok((size_t)d->batch, per_sample, &samples) &&
            jvae_add_ok(columns, samples, &total) && jvae_mul_ok(total, sizeof(float), &bytes);
 }
