@@ -1,11 +1,12 @@
 /*
- * The direct conv2d forward and its adjoint, the scatter (lib/nn/conv_direct.c),
- * against the naive twins, on geometries that exercise what the GEMM path
- * never sees: runs of a tile that lie in different rows and images, a last
- * tile with one or two runs, strides 1 to 3, kernels that are not 4x4 (the
- * forward only), and the fused ReLU. Then the
- * paper's layers must take these paths on a CPU that has AVX2 and FMA, so
- * that the conv tests of test_nn_conv keep covering them.
+ * The direct conv2d forward and its adjoint, the transposed pass
+ * (lib/nn/conv_direct.c), against the naive twins, on geometries that
+ * exercise what the GEMM path never sees: runs of a tile that lie in
+ * different rows and images, a last tile with one or two runs, strides 1 to
+ * 3, kernels that are not 4x4 (the forward only), non-square images and the
+ * fused ReLU. Then the paper's layers must take these paths on a CPU that has
+ * AVX2 and FMA, and the others must not, so that the conv tests of
+ * test_nn_conv keep covering both.
  */
 #include <math.h>
 #include <stdio.h>
@@ -29,7 +30,8 @@ typedef struct direct_case {
     int batch, in_c, in_h, in_w, out_c, k, stride, pad, relu;
 } direct_case;
 
-static void check_case(const direct_case *t, jvae_rng *rng)
+/* Returns whether the case also checked the transposed pass. */
+static int check_case(const direct_case *t, jvae_rng *rng)
 {
     jvae_conv_dims d;
     assert_int_equal(jvae_conv_dims_init(&d, t->batch, t->in_c, t->in_h, t->in_w, t->out_c, t->k,
@@ -65,7 +67,8 @@ static void check_case(const direct_case *t, jvae_rng *rng)
 
     /* The transposed pass, image by image: the input gradient for an output
      * gradient `out` (conv2d_transpose's forward is the same call). */
-    if (jvae_direct_transpose_fits(&g, d.in_c)) {
+    const int transposed = jvae_direct_transpose_fits(&g, d.in_c);
+    if (transposed) {
         const size_t in_sample = (size_t)d.in_c * d.in_h * d.in_w;
         const size_t out_sample = (size_t)d.out_c * d.out_h * d.out_w;
         const jvae_patch_geometry grad = jvae_direct_transpose_grad_geometry(&g, d.out_c);
@@ -99,6 +102,7 @@ static void check_case(const direct_case *t, jvae_rng *rng)
     free(padded);
     free(out);
     free(want);
+    return transposed;
 }
 
 static int cpu_has_avx2_fma(void)
@@ -133,7 +137,10 @@ static void test_matches_ref(void **state)
         {2, 1, 64, 64, 32, 4, 2, 1, 1},
         {2, 32, 16, 16, 64, 4, 2, 1, 1},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(&cases[i], &rng);
+    int transposed = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        transposed += check_case(&cases[i], &rng);
+    assert_int_equal(transposed, 2); /* the two cases of the paper's geometry */
 }
 
 /* A 4x4/2/1 layer: `channels` images of side `side` seen through a grid of `grid`. */

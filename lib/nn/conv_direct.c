@@ -1,4 +1,5 @@
-/* Direct conv2d forward over padded images; see conv_direct.h. */
+/* Direct convolution passes over padded images: the forward and its adjoint;
+ * see conv_direct.h. */
 #include "nn/conv_direct.h"
 
 #if JVAE_DIRECT_CONV
@@ -97,9 +98,9 @@ __attribute__((target("avx2,fma"))) static void tile(const direct_layer *l,
     store_run(out[2] + 3 * p, c32, b[3], l->relu);
 }
 
-/* The channel tile is the outer loop: its panel (rows × 4 floats) stays in
- * the first-level cache while the runs of every image of the group pass by,
- * which ran 5 to 20 % faster than the other order on the paper's layers. */
+/* The channel tile is the outer loop, so that its panel (rows × 4 floats)
+ * stays in the first-level cache while the runs of every image of the group
+ * pass by; the other order measured no better on the paper's layers. */
 void jvae_direct_conv(float *out, const float *padded, int count, const jvae_patch_geometry *g,
                       const float *panel, int out_c, const float *bias, int relu)
 {
@@ -186,7 +187,7 @@ void jvae_direct_transpose(float *padded, const float *grad_padded, const jvae_p
     const jvae_patch_geometry gg = jvae_direct_transpose_grad_geometry(g, grad_channels);
     size_t grad_taps[PHASE_TAPS]; /* of the 2x2 kernel on the padded gradient, at (0, 0) */
     const jvae_padded_steps grad_steps = jvae_padded_taps(&gg, grad_taps);
-    size_t image_taps[16];
+    size_t image_taps[JVAE_DIRECT_MAX_TAPS];
     const jvae_padded_steps steps = jvae_padded_taps(g, image_taps);
     /* Position (y', x') of phase (py, px) reads the padded gradient at
      * (y' + 1 − a, x' + 1 − b): tap (a, b) sits at offset tap (1 − a, 1 − b)
