@@ -76,9 +76,8 @@ static conv_plan plan_for(const jvae_conv_dims *d, int threads)
     p.weight_floats = (size_t)d->out_c * (size_t)p.rows;
     p.per_sample = jvae_per_sample_gemms(p.plane, (size_t)p.rows, (size_t)d->out_c);
     p.moved_rows = p.per_sample || p.split.group == 1 ? 0 : (size_t)d->out_c;
-    p.slice = ((size_t)p.rows + p.moved_rows) * (size_t)p.split.group * p.plane +
-              jvae_padded_floats(&p.patches);
     const size_t padded = jvae_padded_floats(&p.patches);
+    p.slice = ((size_t)p.rows + p.moved_rows) * (size_t)p.split.group * p.plane + padded;
     p.direct_split = jvae_split_batch(d->batch, padded, 1, threads < 1 ? 1 : threads);
 #if JVAE_DIRECT_CONV
     p.direct = jvae_direct_conv_fits(&p.patches, d->out_c);
