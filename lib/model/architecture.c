@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/block.h"
 #include "core/error.h"
 #include "model/model.h"
 
@@ -163,8 +164,8 @@ jvae_status jvae_model_allocate(const char *fn, jvae_model *m)
     const long long count = (long long)m->param_count;
     if (!jvae_mul_ok((size_t)m->param_count, sizeof(float), &bytes))
         return jvae_fail(JVAE_ERR_OVERFLOW, "%s: %lld parameters overflow", fn, count);
-    m->params = malloc(bytes);
-    m->grads = calloc((size_t)m->param_count, sizeof(float));
+    m->params = jvae_block_alloc(bytes);
+    m->grads = jvae_block_calloc((size_t)m->param_count, sizeof(float));
     m->kl_units =
         calloc((size_t)(m->options.n_continuous + m->options.n_discrete), sizeof(float));
     if (m->params == NULL || m->grads == NULL || m->kl_units == NULL)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/block.h"
 #include "core/error.h"
 #include "core/tensor.h"
 #include "model/latent.h"
@@ -85,7 +86,7 @@ jvae_status jvae_model_reserve_for(const char *fn, jvae_model *model, int max_ba
     if (bytes == 0)
         return jvae_fail(JVAE_ERR_OVERFLOW, "%s: the workspace for %d images overflows", fn,
                          max_batch);
-    float *block = malloc(bytes);
+    float *block = jvae_block_alloc(bytes);
     if (block == NULL)
         return jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes for %d images",
                          fn, bytes, max_batch);

@@ -32,6 +32,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "core/block.h"
 #include "core/error.h"
 #include "model/model.h"
 #include "model/network.h"
@@ -94,10 +95,10 @@ jvae_status jvae_optimizer_check_options(const char *fn, const jvae_optimizer_op
     return JVAE_OK;
 }
 
-/* calloc checks count · size for overflow itself. */
+/* jvae_block_calloc checks count · size for overflow itself. */
 static float *alloc_moment(int64_t count)
 {
-    return calloc((size_t)count, sizeof(float));
+    return jvae_block_calloc((size_t)count, sizeof(float));
 }
 
 jvae_status jvae_optimizer_create(jvae_optimizer **out, jvae_model *model,
