@@ -2,6 +2,7 @@
  * jvae-ab: two builds of libjointvae.so in one process, timed turn about.
  *
  *   jvae-ab OLD.so NEW.so train|encode --config A|B|C [--threads T] [--seconds S]
+ *           [--batch N]   (default: 64 to train, 256 to encode, as jvae-bench)
  *
  * Why: on the shared machine this project is measured on, the same
  * jvae-bench cell moves by ±20 % from one minute to the next, which hides any
@@ -209,9 +210,10 @@ static int compare(build *old, build *new, int train, int batch, double seconds,
     }
     const double m_old = median(rate_old, rounds), m_new = median(rate_new, rounds);
     const double m_ratio = median(ratio, rounds); /* sorts ratio for the quartiles */
-    printf("ab mode=%s config=%c threads=%d rounds=%d calls_per_window=%d old_img_per_s=%.1f "
-           "new_img_per_s=%.1f new_over_old=%.4f q1=%.4f q3=%.4f old=%s new=%s\n",
-           mode, c->key, threads, rounds, calls, m_old, m_new, m_ratio, ratio[rounds / 4],
+    printf("ab mode=%s config=%c threads=%d batch=%d rounds=%d calls_per_window=%d "
+           "old_img_per_s=%.1f new_img_per_s=%.1f new_over_old=%.4f q1=%.4f q3=%.4f old=%s "
+           "new=%s\n",
+           mode, c->key, threads, batch, rounds, calls, m_old, m_new, m_ratio, ratio[rounds / 4],
            ratio[(3 * rounds) / 4], old->path, new->path);
     return 0;
 }
@@ -219,7 +221,7 @@ static int compare(build *old, build *new, int train, int batch, double seconds,
 static void usage(void)
 {
     fprintf(stderr, "usage: jvae-ab OLD.so NEW.so train|encode --config A|B|C "
-                    "[--threads T] [--seconds S]\n");
+                    "[--threads T] [--seconds S] [--batch N]\n");
 }
 
 int main(int argc, char **argv)
@@ -236,6 +238,7 @@ int main(int argc, char **argv)
     }
     const bench_config *c = NULL;
     int threads = 1;
+    int batch = train ? 64 : 256;
     double seconds = 20.0;
     for (int i = 4; i < argc; i++) {
         if (i + 1 >= argc) {
@@ -249,6 +252,10 @@ int main(int argc, char **argv)
             const long t = strtol(argv[++i], &end, 10);
             if (*end != '\0' || t < 1 || t > 256) c = NULL, i = argc;
             threads = (int)t;
+        } else if (strcmp(argv[i], "--batch") == 0) {
+            const long n = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || n < 1 || n > 65536) c = NULL, i = argc;
+            batch = (int)n;
         } else if (strcmp(argv[i], "--seconds") == 0) {
             seconds = strtod(argv[++i], &end);
             if (*end != '\0' || !(seconds > 0.0 && seconds < 1e6)) c = NULL, i = argc;
@@ -260,7 +267,6 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
-    const int batch = train ? 64 : 256;
     build old = {0}, new = {0};
     int status = 1;
     if (load(&old, argv[1]) == 0 && load(&new, argv[2]) == 0 &&
