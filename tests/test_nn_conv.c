@@ -271,18 +271,22 @@ static void test_gradients(void **state)
 /* The paper's geometry, 4x4 kernels with stride 2 and padding 1: a layer
  * between two many-channel ones (one GEMM per group of samples), the
  * single-channel layers at either end of the network (one GEMM per sample),
- * and a layer of 4 channels on a 16x16 grid, which the direct kernels of
- * conv_direct.h compute where the CPU has them. */
+ * a layer of 4 channels on a 16x16 grid, which the direct kernels of
+ * conv_direct.h compute where the CPU has them, and one with 16 channels on
+ * the grid's side (a conv's output, a transposed conv's input), whose weight
+ * gradient (and a transposed conv's input gradient) they compute too. */
 static void test_gradients_paper_geometry(void **state)
 {
     const conv_layer *layer = *state;
     jvae_rng rng;
     jvae_rng_seed(&rng, 4);
-    const int channels[3][2] = {{2, 3}, /* in_c, out_c */
-                                {layer == &CONV2D ? 1 : 2, layer == &CONV2D ? 2 : 1},
-                                {4, 4}};
-    const int sides[3] = {4, layer == &CONV2D ? 8 : 4, layer == &CONV2D ? 32 : 16};
-    for (int i = 0; i < 3; i++) {
+    const int conv = layer == &CONV2D;
+    const int channels[4][2] = {{2, 3}, /* in_c, out_c */
+                                {conv ? 1 : 2, conv ? 2 : 1},
+                                {4, 4},
+                                {conv ? 2 : 16, conv ? 16 : 2}};
+    const int sides[4] = {4, conv ? 8 : 4, conv ? 32 : 16, conv ? 32 : 16};
+    for (int i = 0; i < 4; i++) {
         jvae_conv_dims d;
         assert_int_equal(layer->dims_init(&d, 2, channels[i][0], sides[i], sides[i],
                                           channels[i][1], 4, 4, 2, 1),
@@ -365,16 +369,17 @@ static void test_fast_matches_ref(void **state)
     /* The paper's 4x4/2/1 layers at every grid width of the model (4 to 32),
      * with few channels to keep the twins quick: 4, so that the wider grids
      * take the direct kernels of conv_direct.h where the CPU has them
-     * (test_nn_conv_direct checks which do), and 3 for the GEMMs. */
+     * (test_nn_conv_direct checks which do), 3 for the GEMMs, and 16 on the
+     * grid's side for the direct weight gradient. */
     const int sides[4] = {8, 16, 32, 64}; /* the larger side of each layer */
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 12; i++) {
         jvae_conv_dims paper;
-        const int side = sides[i % 4], channels = i < 4 ? 4 : 3;
+        const int side = sides[i % 4], channels = i < 4 ? 4 : 3, grid_c = i < 8 ? 4 : 16;
         if (layer == &CONV2D)
             assert_int_equal(
-                jvae_conv_dims_init(&paper, 3, channels, side, side, 4, 4, 4, 2, 1), 0);
+                jvae_conv_dims_init(&paper, 3, channels, side, side, grid_c, 4, 4, 2, 1), 0);
         else
-            assert_int_equal(jvae_conv_transpose_dims_init(&paper, 3, 4, side / 2, side / 2,
+            assert_int_equal(jvae_conv_transpose_dims_init(&paper, 3, grid_c, side / 2, side / 2,
                                                            channels, 4, 4, 2, 1),
                              0);
         compare_with_ref(layer, &paper, &rng, 1);
@@ -468,6 +473,11 @@ static void test_threads(void **state)
         jvae_conv_dims direct; /* the paths of conv_direct.h, see test_fast_matches_ref */
         assert_int_equal(layer->dims_init(&direct, 7, 4, 32, 32, 4, 4, 4, 2, 1), 0);
         compare_with_ref(layer, &direct, &rng, threads);
+        if (layer == &CONV2D)
+            assert_int_equal(layer->dims_init(&direct, 7, 2, 32, 32, 16, 4, 4, 2, 1), 0);
+        else
+            assert_int_equal(layer->dims_init(&direct, 7, 16, 16, 16, 2, 4, 4, 2, 1), 0);
+        compare_with_ref(layer, &direct, &rng, threads);
     }
 
     jvae_conv_dims d;
@@ -507,7 +517,8 @@ static void test_fused_relu(void **state)
     jvae_rng_seed(&rng, 81);
     const int geometries[][4] = {/* batch, in_c, side, out_c */
                                  {5, 1, 16, 4}, {5, 4, 16, 1}, {5, 4, 32, 4},
-                                 {9, 3, 8, 5},  {1, 3, 8, 5}};
+                                 {5, 2, 32, 16}, {5, 16, 16, 2}, {9, 3, 8, 5},
+                                 {1, 3, 8, 5}};
     for (size_t g = 0; g < sizeof geometries / sizeof geometries[0]; g++)
         for (int threads = 1; threads <= 3; threads++) {
             const int *geo = geometries[g];

@@ -1,12 +1,12 @@
 /*
- * The direct conv2d forward and its adjoint, the transposed pass
- * (lib/nn/conv_direct.c), against the naive twins, on geometries that
- * exercise what the GEMM path never sees: runs of a tile that lie in
- * different rows and images, a last tile with one or two runs, strides 1 to
- * 3, kernels that are not 4x4 (the forward only), non-square images and the
- * fused ReLU. Then the paper's layers must take these paths on a CPU that has
- * AVX2 and FMA, and the others must not, so that the conv tests of
- * test_nn_conv keep covering both.
+ * The direct conv2d forward and its adjoint, the transposed pass, and the
+ * direct weight gradient (lib/nn/conv_direct.c), against the naive twins, on
+ * geometries that exercise what the GEMM path never sees: runs of a tile
+ * that lie in different rows and images, a last tile with one or two runs,
+ * a last tile of one to five taps, strides 1 to 3, kernels that are not 4x4,
+ * non-square images and the fused ReLU. Then the paper's layers must take
+ * these paths on a CPU that has AVX2 and FMA, and the others must not, so
+ * that the conv tests of test_nn_conv keep covering both.
  */
 #include <math.h>
 #include <stdio.h>
@@ -45,17 +45,19 @@ static int check_case(const direct_case *t, jvae_rng *rng)
     const size_t rows = (size_t)d.in_c * d.k_h * d.k_w;
     float *in = alloc_floats(in_count), *weight = alloc_floats(rows * d.out_c);
     float *bias = alloc_floats((size_t)d.out_c), *panel = alloc_floats(rows * d.out_c);
+    /* A bias of all zeros is passed as NULL, which the kernel must read as such. */
+    const int no_bias = t->relu == 0 && t->batch == 1;
     float *padded = alloc_floats(jvae_padded_floats(&g) * (size_t)d.batch);
     float *out = alloc_floats(out_count), *want = alloc_floats(out_count);
     test_fill_uniform(rng, in, in_count, -1.0f, 1.0f);
     test_fill_uniform(rng, weight, rows * d.out_c, -0.5f, 0.5f);
-    test_fill_uniform(rng, bias, (size_t)d.out_c, -0.5f, 0.5f);
+    if (!no_bias) test_fill_uniform(rng, bias, (size_t)d.out_c, -0.5f, 0.5f);
     /* NaN everywhere: the kernel must write every output, and only outputs. */
     for (size_t i = 0; i < out_count; i++) out[i] = NAN;
 
     jvae_direct_conv_pack(panel, weight, d.out_c, (int)rows);
     jvae_pad_images(padded, in, d.batch, &g);
-    jvae_direct_conv(out, padded, d.batch, &g, panel, d.out_c, bias, t->relu);
+    jvae_direct_conv(out, padded, d.batch, &g, panel, d.out_c, no_bias ? NULL : bias, t->relu);
     jvae_conv2d_forward_ref(want, in, weight, bias, &d);
     if (t->relu)
         for (size_t i = 0; i < out_count; i++) want[i] = want[i] > 0.0f ? want[i] : 0.0f;
@@ -143,6 +145,92 @@ static void test_matches_ref(void **state)
     assert_int_equal(transposed, 2); /* the two cases of the paper's geometry */
 }
 
+typedef struct grad_case {
+    int batch, in_c, in_h, in_w, out_c, k, stride, pad;
+} grad_case;
+
+/* The weight gradient image by image, as conv2d's backward calls it, into
+ * sums that start nonzero (the kernel adds), then added into a weight
+ * gradient that starts nonzero too. */
+static void check_weight_grad(const grad_case *t, jvae_rng *rng)
+{
+    jvae_conv_dims d;
+    assert_int_equal(jvae_conv_dims_init(&d, t->batch, t->in_c, t->in_h, t->in_w, t->out_c, t->k,
+                                         t->k, t->stride, t->pad),
+                     0);
+    const jvae_patch_geometry g = {d.in_c, d.in_h, d.in_w, d.out_h, d.out_w,
+                                   d.k_h,  d.k_w,  d.stride, d.pad};
+    assert_true(jvae_direct_weight_grad_fits(&g, d.out_c));
+    const size_t in_sample = (size_t)d.in_c * d.in_h * d.in_w;
+    const size_t plane = (size_t)d.out_h * d.out_w, out_sample = (size_t)d.out_c * plane;
+    const size_t rows = (size_t)d.in_c * d.k_h * d.k_w, weights = rows * (size_t)d.out_c;
+    float *in = alloc_floats(in_sample * d.batch), *grad = alloc_floats(out_sample * d.batch);
+    float *weight = alloc_floats(weights), *padded = alloc_floats(jvae_padded_floats(&g));
+    float *grad_t = alloc_floats(out_sample), *sums = alloc_floats(weights);
+    float *dweight = alloc_floats(weights), *want = alloc_floats(weights);
+    float *din = alloc_floats(in_sample * d.batch), *dbias = alloc_floats((size_t)d.out_c);
+    test_fill_uniform(rng, in, in_sample * d.batch, -1.0f, 1.0f);
+    test_fill_uniform(rng, grad, out_sample * d.batch, -1.0f, 1.0f);
+    test_fill_uniform(rng, sums, weights, -1.0f, 1.0f);
+    test_fill_uniform(rng, dweight, weights, -1.0f, 1.0f);
+    /* want = dweight + the start of the sums, transposed, + the twin's gradient */
+    for (int o = 0; o < d.out_c; o++)
+        for (size_t r = 0; r < rows; r++)
+            want[(size_t)o * rows + r] =
+                dweight[(size_t)o * rows + r] + sums[r * (size_t)d.out_c + (size_t)o];
+    jvae_conv2d_backward_ref(din, want, dbias, grad, in, weight, &d);
+    for (int n = 0; n < d.batch; n++) {
+        jvae_pad_images(padded, in + n * in_sample, 1, &g);
+        for (size_t i = 0; i < out_sample; i++) grad_t[i] = NAN; /* every value rewritten */
+        jvae_direct_channels_last(grad_t, grad + n * out_sample, d.out_c, plane);
+        for (size_t p = 0; p < plane; p++) /* spot checks of the transposition */
+            assert_true(grad_t[p * (size_t)d.out_c + (size_t)(p % (size_t)d.out_c)] ==
+                        grad[n * out_sample + (p % (size_t)d.out_c) * plane + p]);
+        jvae_direct_weight_grad(sums, padded, &g, grad_t, d.out_c);
+    }
+    jvae_direct_weight_grad_add(dweight, sums, d.out_c, (int)rows);
+    char name[160];
+    snprintf(name, sizeof name, "direct weight gradient n%d c%d %dx%d -> %d, k%d s%d p%d",
+             t->batch, t->in_c, t->in_h, t->in_w, t->out_c, t->k, t->stride, t->pad);
+    /* Sums of up to N·P = 2·512 products of values ≤ 1, as in test_nn_conv. */
+    gradcheck_assert_close(name, dweight, want, weights, 2e-4, 1e-4);
+    free(in);
+    free(grad);
+    free(weight);
+    free(padded);
+    free(grad_t);
+    free(sums);
+    free(dweight);
+    free(want);
+    free(din);
+    free(dbias);
+}
+
+static void test_weight_grad_matches_ref(void **state)
+{
+    (void)state;
+    if (!cpu_has_avx2_fma()) skip();
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 92);
+    /* rows = in_c·k² ends in a tile of 4, 3, 2, 5, 1 and 2 taps */
+    const grad_case cases[] = {
+        /* the paper's single-channel first layer: 16 rows */
+        {2, 1, 32, 32, 32, 4, 2, 1},
+        /* stride 1, 3x3, non-square grid (16 x 32): 27 rows */
+        {1, 3, 16, 32, 16, 3, 1, 1},
+        /* stride 3, 5x5, no padding, 16x16 grid: 50 rows */
+        {2, 2, 50, 50, 16, 5, 3, 0},
+        /* 1x1 kernel, 11 rows; three channel tiles */
+        {1, 11, 16, 16, 48, 1, 1, 0},
+        /* 1x1 kernel, 7 rows */
+        {2, 7, 16, 16, 16, 1, 1, 0},
+        /* the paper's 32x32 middle layer of 64x64 images, 512 rows, non-square */
+        {2, 32, 32, 64, 32, 4, 2, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_weight_grad(&cases[i], &rng);
+}
+
 /* A 4x4/2/1 layer: `channels` images of side `side` seen through a grid of `grid`. */
 static jvae_patch_geometry paper_geometry(int channels, int side, int grid)
 {
@@ -187,12 +275,30 @@ static void test_paper_layers_take_the_direct_path(void **state)
     assert_false(jvae_direct_transpose_fits(&second_decoder_layer, 32));
     const jvae_patch_geometry stride_one = {4, 8, 8, 8, 8, 3, 3, 1, 1};
     assert_false(jvae_direct_transpose_fits(&stride_one, 4));
+    /* The weight gradient, on grids from 16 wide with 16, 32, ... channels on
+     * the grid's side: the encoders' first layers and the 32x32 middle layer
+     * of 64x64 images, (in_c, in side, out_c); the transposed convs that
+     * mirror them, (out_c, out side, in_c), which are a conv's gradient
+     * through the grid of their input. The 8- and 4-wide grids and channel
+     * counts not a multiple of 16 keep OpenBLAS's GEMM. */
+    const int grads[][3] = {{1, 32, 32}, {1, 64, 32}, {32, 32, 32}, {32, 64, 32}};
+    for (size_t i = 0; i < sizeof grads / sizeof grads[0]; i++) {
+        const jvae_patch_geometry g = paper_geometry(grads[i][0], grads[i][1], grads[i][1] / 2);
+        assert_true(jvae_direct_weight_grad_fits(&g, grads[i][2]));
+    }
+    const jvae_patch_geometry eight_wide = paper_geometry(32, 16, 8);
+    assert_false(jvae_direct_weight_grad_fits(&eight_wide, 64));
+    assert_false(jvae_direct_weight_grad_fits(&narrow, 64));
+    const jvae_patch_geometry sixteen_wide = paper_geometry(32, 32, 16);
+    assert_false(jvae_direct_weight_grad_fits(&sixteen_wide, 24));
+    assert_false(jvae_direct_weight_grad_fits(&sixteen_wide, 8));
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches_ref),
+        cmocka_unit_test(test_weight_grad_matches_ref),
         cmocka_unit_test(test_paper_layers_take_the_direct_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

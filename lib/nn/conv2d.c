@@ -26,17 +26,22 @@
  * where conv_direct.h's transposed pass fits (the paper's 4x4/2/1 geometry on
  * grids from 16 wide, in_c a multiple of 4): each image's dY is padded into
  * col, which the weight gradient has spent, and the pass writes the padded
- * copy that col2im would have folded.
+ * copy that col2im would have folded. And the weight gradient skips im2col
+ * and the GEMM where conv_direct.h's weight gradient fits (grids from 16
+ * wide, out_c a multiple of 16): image by image, the input is padded, dY
+ * moved channels last into col, and the kernel adds into the worker's
+ * (R, out_c) sums, which join its weight gradient at the end of the pass.
  * Scratch, per worker: col (R, G·P) (or the direct forward's padded images,
- * if they need more), Y or dY (out_c, G·P) unless every GEMM is per sample,
- * and the padded copy of one input image that im2col and col2im work through;
- * then, for backward, one (out_c, R) weight gradient per worker past the
- * first and the transposed pass's panels, or for the direct forward its
- * weight panel.
+ * if they need more, or one image's dY), Y or dY (out_c, G·P) unless every
+ * GEMM is per sample, and the padded copy of one input image that im2col and
+ * col2im work through; then, for backward, one (out_c, R) weight gradient
+ * per worker past the first, the transposed pass's panels and each worker's
+ * direct weight gradient sums, or for the direct forward its weight panel.
  */
 #include "nn/nn.h"
 
 #include <cblas.h>
+#include <string.h>
 
 #include "nn/conv_direct.h"
 #include "nn/im2col.h"
@@ -50,8 +55,10 @@ typedef struct conv_plan {
     int per_sample; /* one GEMM per sample, straight from and to the batch layout */
     int direct; /* forward by conv_direct.h, the group's padded images where col would be */
     int transpose; /* input gradient by conv_direct.h's transposed pass, without dcol */
+    int direct_grad; /* weight gradient by conv_direct.h, without col */
     size_t moved_rows; /* rows of the channel-major copy: out_c, or 0 when nothing moves */
     size_t plane, in_sample, out_sample, weight_floats;
+    size_t front; /* floats of a slice before its padded copy: col and Y, or more */
     size_t slice; /* scratch floats of one worker */
 } conv_plan;
 
@@ -77,7 +84,7 @@ static conv_plan plan_for(const jvae_conv_dims *d, int threads)
     p.per_sample = jvae_per_sample_gemms(p.plane, (size_t)p.rows, (size_t)d->out_c);
     p.moved_rows = p.per_sample || p.split.group == 1 ? 0 : (size_t)d->out_c;
     const size_t padded = jvae_padded_floats(&p.patches);
-    p.slice = ((size_t)p.rows + p.moved_rows) * (size_t)p.split.group * p.plane + padded;
+    p.front = ((size_t)p.rows + p.moved_rows) * (size_t)p.split.group * p.plane;
     p.direct_split = jvae_split_batch(d->batch, padded, 1, threads < 1 ? 1 : threads);
 #if JVAE_DIRECT_CONV
     p.direct = jvae_direct_conv_fits(&p.patches, d->out_c);
@@ -85,9 +92,13 @@ static conv_plan plan_for(const jvae_conv_dims *d, int threads)
     const jvae_patch_geometry grad = jvae_direct_transpose_grad_geometry(&g, d->out_c);
     p.transpose = jvae_direct_transpose_fits(&g, d->in_c) &&
                   jvae_padded_floats(&grad) <= (size_t)p.rows * p.plane;
+    /* One image's gradient, channels last, goes where col would be. */
+    p.direct_grad = jvae_direct_weight_grad_fits(&p.patches, d->out_c);
+    if (p.direct_grad && p.out_sample > p.front) p.front = p.out_sample;
 #else
-    p.direct = p.transpose = 0;
+    p.direct = p.transpose = p.direct_grad = 0;
 #endif
+    p.slice = p.front + padded;
     if (p.direct && (size_t)p.direct_split.group * padded > p.slice)
         p.slice = (size_t)p.direct_split.group * padded;
     return p;
@@ -99,19 +110,21 @@ static conv_slice slice_of(const conv_plan *p, float *scratch, int worker)
     const size_t columns = (size_t)p->split.group * p->plane;
     s.col = scratch + (size_t)worker * p->slice;
     s.channel_major = s.col + (size_t)p->rows * columns;
-    s.padded = s.channel_major + p->moved_rows * columns;
+    s.padded = s.col + p->front;
     return s;
 }
 
 static size_t scratch_floats_at(const jvae_conv_dims *d, int threads)
 {
     const conv_plan p = plan_for(d, threads);
-    /* After the slices: backward's partial weight gradients and the
-     * transposed pass's panels, or the direct forward's weight panel. */
+    /* After the slices: backward's partial weight gradients, the transposed
+     * pass's panels and each worker's direct weight gradient sums, or the
+     * direct forward's weight panel. */
     const size_t workers = (size_t)p.split.threads;
     const size_t direct_workers = p.direct ? (size_t)p.direct_split.threads : 0;
     const size_t slices = workers > direct_workers ? workers : direct_workers;
-    const size_t backward = (workers - 1 + (size_t)p.transpose) * p.weight_floats;
+    const size_t grad_sums = p.direct_grad ? workers : 0;
+    const size_t backward = (workers - 1 + (size_t)p.transpose + grad_sums) * p.weight_floats;
     const size_t forward = p.direct ? p.weight_floats : 0;
     return slices * p.slice + (backward > forward ? backward : forward);
 }
@@ -154,7 +167,7 @@ static void forward_group(float *out, const float *in, const float *weight, cons
 
 /* Everything a worker needs, shared by all of them. */
 typedef struct conv_job {
-    float *out, *din, *dweight, *dbias, *partials;
+    float *out, *din, *dweight, *dbias, *partials, *grad_sums;
     const float *in, *dout, *weight, *bias, *panel;
     int relu_out, relu_in;
     const jvae_conv_dims *d;
@@ -211,27 +224,49 @@ void jvae_conv2d_forward(float *out, const float *in, const float *weight, const
     jvae_conv2d_forward_mt(out, in, weight, bias, 0, d, scratch, NULL);
 }
 
-static void backward_group(float *din, float *dweight, const float *dout, const float *in,
-                           const float *weight, const float *panels, int relu_in,
-                           const jvae_conv_dims *d, const conv_plan *p, const conv_slice *s,
-                           int first)
+/* dweight += dY · colᵀ over the group, through im2col and OpenBLAS. */
+static void gemm_weight_grad(float *dweight, const float *dy, const float *in,
+                             const jvae_conv_dims *d, const conv_plan *p, const conv_slice *s,
+                             int first, int count)
+{
+    const int columns = count * (int)p->plane;
+    jvae_im2col(s->col, in + first * p->in_sample, count, &p->patches, s->padded);
+    if (p->per_sample || count == 1) {
+        for (int n = 0; n < count; n++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->out_c, p->rows,
+                        (int)p->plane, 1.0f, dy + n * p->out_sample, (int)p->plane,
+                        s->col + n * p->plane, columns, 1.0f, dweight, p->rows);
+    } else {
+        jvae_batch_to_channel_major(s->channel_major, dy, count, d->out_c, p->plane);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->out_c, p->rows, columns, 1.0f,
+                    s->channel_major, columns, s->col, columns, 1.0f, dweight, p->rows);
+    }
+}
+
+static void backward_group(float *din, float *dweight, float *grad_sums, const float *dout,
+                           const float *in, const float *weight, const float *panels,
+                           int relu_in, const jvae_conv_dims *d, const conv_plan *p,
+                           const conv_slice *s, int first)
 {
     const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
     const int columns = count * (int)p->plane;
     const int plane = (int)p->plane;
     const float *dy = dout + first * p->out_sample; /* (count, out_c, P) */
     const int by_sample = p->per_sample || count == 1; /* dY_n (out_c, P) straight from dout */
-    jvae_im2col(s->col, in + first * p->in_sample, count, &p->patches, s->padded);
-    if (by_sample) {
-        for (int n = 0; n < count; n++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->out_c, p->rows, plane, 1.0f,
-                        dy + n * p->out_sample, plane, s->col + n * p->plane, columns, 1.0f,
-                        dweight, p->rows);
+#if JVAE_DIRECT_CONV
+    if (p->direct_grad) { /* one image at a time, into the worker's (R, out_c) sums */
+        for (int n = 0; n < count; n++) {
+            jvae_pad_images(s->padded, in + (first + n) * p->in_sample, 1, &p->patches);
+            jvae_direct_channels_last(s->col, dy + n * p->out_sample, d->out_c, p->plane);
+            jvae_direct_weight_grad(grad_sums, s->padded, &p->patches, s->col, d->out_c);
+        }
     } else {
-        jvae_batch_to_channel_major(s->channel_major, dy, count, d->out_c, p->plane);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->out_c, p->rows, columns, 1.0f,
-                    s->channel_major, columns, s->col, columns, 1.0f, dweight, p->rows);
+        gemm_weight_grad(dweight, dy, in, d, p, s, first, count);
     }
+#else
+    (void)grad_sums;
+    gemm_weight_grad(dweight, dy, in, d, p, s, first, count);
+#endif
     if (din == NULL) return;
     float *dx = din + first * p->in_sample;
 #if JVAE_DIRECT_CONV
@@ -251,7 +286,10 @@ static void backward_group(float *din, float *dweight, const float *dout, const 
 #else
     (void)panels;
 #endif
-    /* col is spent: reuse it for dcol (R, G·P). */
+    /* col is spent: reuse it for dcol (R, G·P). The direct weight gradient
+     * left dY in the batch layout only. */
+    if (!by_sample && p->direct_grad)
+        jvae_batch_to_channel_major(s->channel_major, dy, count, d->out_c, p->plane);
     if (by_sample)
         for (int n = 0; n < count; n++)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, plane, d->out_c, 1.0f,
@@ -271,15 +309,24 @@ static void backward_group(float *din, float *dweight, const float *dout, const 
 static void backward_worker(void *context, int worker, int workers)
 {
     const conv_job *j = context;
-    const conv_slice s = slice_of(j->p, j->scratch, worker);
-    float *dw = jvae_worker_weight_gradient(j->dweight, j->partials, worker, j->p->weight_floats);
-    jvae_channel_sums_add(j->dbias, j->dout, j->d->batch, j->d->out_c, j->p->plane, worker,
+    const conv_plan *p = j->p;
+    const conv_slice s = slice_of(p, j->scratch, worker);
+    float *dw = jvae_worker_weight_gradient(j->dweight, j->partials, worker, p->weight_floats);
+    float *sums = NULL;
+    if (p->direct_grad) {
+        sums = j->grad_sums + (size_t)worker * p->weight_floats;
+        memset(sums, 0, p->weight_floats * sizeof *sums);
+    }
+    jvae_channel_sums_add(j->dbias, j->dout, j->d->batch, j->d->out_c, p->plane, worker,
                           workers);
     int begin, end;
-    jvae_pool_block(j->p->split.groups, worker, workers, &begin, &end);
+    jvae_pool_block(p->split.groups, worker, workers, &begin, &end);
     for (int group = begin; group < end; group++)
-        backward_group(j->din, dw, j->dout, j->in, j->weight, j->panel, j->relu_in, j->d, j->p,
-                       &s, group * j->p->split.group);
+        backward_group(j->din, dw, sums, j->dout, j->in, j->weight, j->panel, j->relu_in, j->d, p,
+                       &s, group * p->split.group);
+#if JVAE_DIRECT_CONV
+    if (p->direct_grad) jvae_direct_weight_grad_add(dw, sums, j->d->out_c, p->rows);
+#endif
 }
 
 void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const float *dout,
@@ -290,11 +337,12 @@ void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const flo
     const int workers = p.split.threads;
     float *partials = scratch + (size_t)workers * p.slice; /* (workers − 1, out_c, R) */
     float *panel = partials + (size_t)(workers - 1) * p.weight_floats;
+    float *grad_sums = panel + (size_t)p.transpose * p.weight_floats; /* (workers, R, out_c) */
 #if JVAE_DIRECT_CONV
     if (p.transpose && din != NULL) jvae_direct_transpose_pack(panel, weight, d->out_c, d->in_c);
 #endif
     conv_job job = {.din = din, .dweight = dweight, .dbias = dbias, .partials = partials,
-                    .in = in, .dout = dout, .weight = weight, .panel = panel,
+                    .grad_sums = grad_sums, .in = in, .dout = dout, .weight = weight, .panel = panel,
                     .relu_in = relu_in, .d = d, .p = &p, .scratch = scratch};
     jvae_pool_run(pool, workers, backward_worker, &job);
     jvae_partials_add(dweight, partials, workers, p.weight_floats);

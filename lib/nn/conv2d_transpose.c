@@ -18,15 +18,23 @@
  * pass fits (the paper's 4x4/2/1 geometry on grids from 16 wide, out_c a
  * multiple of 4, AVX2 and FMA): each image's X is padded into col and the
  * pass writes the padded copy of its output, which col2im's last step
- * unpads with the bias.
- * Scratch, per worker: col (Q, G·P), X or dX (in_c, G·P) unless every GEMM is
- * per sample, and the padded copy of one output image that im2col and col2im
- * work through; then, for backward, one (in_c, Q) weight gradient per worker
- * past the first, or for the direct forward the transposed pass's panels.
+ * unpads with the bias. The backward skips im2col and both GEMMs where
+ * conv_direct.h's weight gradient fits (grids from 16 wide, in_c a multiple
+ * of 16): image by image, dout is padded and X moved channels last into col;
+ * the weight gradient goes into the worker's (Q, in_c) sums, and dX, which
+ * is conv2d's forward of dout, comes from conv_direct.h's forward of the
+ * same padded copy (such a layer always fits it).
+ * Scratch, per worker: col (Q, G·P) (or one image's X, if it needs more),
+ * X or dX (in_c, G·P) unless every GEMM is per sample, and the padded copy
+ * of one output image that im2col and col2im work through; then, for
+ * backward, one (in_c, Q) weight gradient per worker past the first, each
+ * worker's direct weight gradient sums and dX's weight panel, or for the
+ * direct forward the transposed pass's panels.
  */
 #include "nn/nn.h"
 
 #include <cblas.h>
+#include <string.h>
 
 #include "nn/conv_direct.h"
 #include "nn/im2col.h"
@@ -38,8 +46,10 @@ typedef struct transpose_plan {
     int rows; /* Q */
     int per_sample; /* one GEMM per sample, straight from and to the batch layout */
     int transpose; /* forward by conv_direct.h's transposed pass, without col */
+    int direct_grad; /* weight gradient by conv_direct.h, from the padded output gradient */
     size_t moved_rows; /* rows of the channel-major copy: in_c, or 0 when nothing moves */
     size_t in_plane, out_plane, in_sample, out_sample, weight_floats;
+    size_t front; /* floats of a slice before its padded copy: col and X, or more */
     size_t slice; /* scratch floats of one worker */
 } transpose_plan;
 
@@ -65,16 +75,19 @@ static transpose_plan plan_for(const jvae_conv_dims *d, int threads)
     p.weight_floats = (size_t)d->in_c * (size_t)p.rows;
     p.per_sample = jvae_per_sample_gemms(p.in_plane, (size_t)p.rows, (size_t)d->in_c);
     p.moved_rows = p.per_sample || p.split.group == 1 ? 0 : (size_t)d->in_c;
-    p.slice = ((size_t)p.rows + p.moved_rows) * (size_t)p.split.group * p.in_plane +
-              jvae_padded_floats(&p.patches);
+    p.front = ((size_t)p.rows + p.moved_rows) * (size_t)p.split.group * p.in_plane;
 #if JVAE_DIRECT_CONV
     /* The padded input of one image goes where col would be. */
     const jvae_patch_geometry input = jvae_direct_transpose_grad_geometry(&g, d->in_c);
     p.transpose = jvae_direct_transpose_fits(&g, d->out_c) &&
                   jvae_padded_floats(&input) <= (size_t)p.rows * p.in_plane;
+    /* One image's input, channels last, goes where col would be. */
+    p.direct_grad = jvae_direct_weight_grad_fits(&g, d->in_c);
+    if (p.direct_grad && p.in_sample > p.front) p.front = p.in_sample;
 #else
-    p.transpose = 0;
+    p.transpose = p.direct_grad = 0;
 #endif
+    p.slice = p.front + jvae_padded_floats(&p.patches);
     return p;
 }
 
@@ -84,17 +97,19 @@ static transpose_slice slice_of(const transpose_plan *p, float *scratch, int wor
     const size_t columns = (size_t)p->split.group * p->in_plane;
     s.col = scratch + (size_t)worker * p->slice;
     s.channel_major = s.col + (size_t)p->rows * columns;
-    s.padded = s.channel_major + p->moved_rows * columns;
+    s.padded = s.col + p->front;
     return s;
 }
 
 static size_t scratch_floats_at(const jvae_conv_dims *d, int threads)
 {
     const transpose_plan p = plan_for(d, threads);
-    /* After the slices: backward's partial weight gradients, or the
-     * forward's panels for the transposed pass. */
+    /* After the slices: backward's partial weight gradients, each worker's
+     * direct weight gradient sums and dX's panel for the direct forward, or
+     * the forward's panels for the transposed pass. */
     const size_t workers = (size_t)p.split.threads;
-    const size_t shared = workers - 1 > (size_t)p.transpose ? workers - 1 : (size_t)p.transpose;
+    const size_t backward = workers - 1 + (p.direct_grad ? workers + 1 : 0);
+    const size_t shared = backward > (size_t)p.transpose ? backward : (size_t)p.transpose;
     return workers * p.slice + shared * p.weight_floats;
 }
 
@@ -148,7 +163,7 @@ static void forward_group(float *out, const float *in, const float *weight, cons
 
 /* Everything a worker needs, shared by all of them. */
 typedef struct transpose_job {
-    float *out, *din, *dweight, *dbias, *partials;
+    float *out, *din, *dweight, *dbias, *partials, *grad_sums;
     const float *in, *dout, *weight, *bias, *panel;
     int relu_out, relu_in;
     const jvae_conv_dims *d;
@@ -187,17 +202,45 @@ void jvae_conv2d_transpose_forward(float *out, const float *in, const float *wei
     jvae_conv2d_transpose_forward_mt(out, in, weight, bias, 0, d, scratch, NULL);
 }
 
-static void backward_group(float *din, float *dweight, const float *dout, const float *in,
-                           const float *weight, int relu_in, const jvae_conv_dims *d,
-                           const transpose_plan *p, const transpose_slice *s, int first)
+static void backward_group(float *din, float *dweight, float *grad_sums, const float *dout,
+                           const float *in, const float *weight, const float *panel,
+                           int relu_in, const jvae_conv_dims *d, const transpose_plan *p,
+                           const transpose_slice *s, int first)
 {
     const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
     const int columns = count * (int)p->in_plane;
+    const int plane = (int)p->in_plane;
+    const int by_sample = p->per_sample || count == 1; /* X_n, dX_n (in_c, P) in the batch */
     const float *x = in + first * p->in_sample; /* (count, in_c, P) */
     float *dx = din == NULL ? NULL : din + first * p->in_sample;
+#if JVAE_DIRECT_CONV
+    if (p->direct_grad) {
+        /* One image at a time: the weight gradient into the worker's (Q, in_c)
+         * sums, then dX as conv2d's direct forward of the same padded output
+         * gradient (the layer fits it whenever it fits the weight gradient):
+         * no column matrix. */
+        for (int n = 0; n < count; n++) {
+            jvae_pad_images(s->padded, dout + (first + n) * p->out_sample, 1, &p->patches);
+            jvae_direct_channels_last(s->col, x + n * p->in_sample, d->in_c, p->in_plane);
+            jvae_direct_weight_grad(grad_sums, s->padded, &p->patches, s->col, d->in_c);
+            if (dx == NULL) continue;
+            float *dx_n = dx + n * p->in_sample;
+            if (relu_in) {
+                jvae_direct_conv(dx_n, s->padded, 1, &p->patches, panel, d->in_c, NULL, 0);
+            } else {
+                jvae_direct_conv(s->col, s->padded, 1, &p->patches, panel, d->in_c, NULL, 0);
+                for (size_t i = 0; i < p->in_sample; i++) dx_n[i] += s->col[i];
+            }
+        }
+        if (dx != NULL && relu_in) jvae_relu_backward_in_place(dx, x, (size_t)count * p->in_sample);
+        return;
+    }
+#else
+    (void)grad_sums;
+    (void)panel;
+#endif
     jvae_im2col(s->col, dout + first * p->out_sample, count, &p->patches, s->padded);
-    if (p->per_sample || count == 1) { /* X_n and dX_n (in_c, P) straight from and to the batch */
-        const int plane = (int)p->in_plane;
+    if (by_sample) {
         for (int n = 0; n < count; n++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->in_c, p->rows, plane, 1.0f,
                         x + n * p->in_sample, plane, s->col + n * p->in_plane, columns, 1.0f,
@@ -227,14 +270,23 @@ static void backward_worker(void *context, int worker, int workers)
 {
     const transpose_job *j = context;
     const transpose_slice s = slice_of(j->p, j->scratch, worker);
-    float *dw = jvae_worker_weight_gradient(j->dweight, j->partials, worker, j->p->weight_floats);
-    jvae_channel_sums_add(j->dbias, j->dout, j->d->batch, j->d->out_c, j->p->out_plane, worker,
+    const transpose_plan *p = j->p;
+    float *dw = jvae_worker_weight_gradient(j->dweight, j->partials, worker, p->weight_floats);
+    float *sums = NULL;
+    if (p->direct_grad) {
+        sums = j->grad_sums + (size_t)worker * p->weight_floats;
+        memset(sums, 0, p->weight_floats * sizeof *sums);
+    }
+    jvae_channel_sums_add(j->dbias, j->dout, j->d->batch, j->d->out_c, p->out_plane, worker,
                           workers);
     int begin, end;
-    jvae_pool_block(j->p->split.groups, worker, workers, &begin, &end);
+    jvae_pool_block(p->split.groups, worker, workers, &begin, &end);
     for (int group = begin; group < end; group++)
-        backward_group(j->din, dw, j->dout, j->in, j->weight, j->relu_in, j->d, j->p, &s,
-                       group * j->p->split.group);
+        backward_group(j->din, dw, sums, j->dout, j->in, j->weight, j->panel, j->relu_in, j->d,
+                       p, &s, group * p->split.group);
+#if JVAE_DIRECT_CONV
+    if (p->direct_grad) jvae_direct_weight_grad_add(dw, sums, j->d->in_c, p->rows);
+#endif
 }
 
 void jvae_conv2d_transpose_backward_mt(float *din, float *dweight, float *dbias,
@@ -245,7 +297,13 @@ void jvae_conv2d_transpose_backward_mt(float *din, float *dweight, float *dbias,
     const transpose_plan p = plan_for(d, jvae_pool_threads(pool));
     const int workers = p.split.threads;
     float *partials = scratch + (size_t)workers * p.slice; /* (workers − 1, in_c, Q) */
+    float *grad_sums = partials + (size_t)(workers - 1) * p.weight_floats; /* (workers, Q, in_c) */
+    float *panel = grad_sums + (size_t)workers * p.weight_floats; /* dX's, by the direct forward */
+#if JVAE_DIRECT_CONV
+    if (p.direct_grad && din != NULL) jvae_direct_conv_pack(panel, weight, d->in_c, p.rows);
+#endif
     transpose_job job = {.din = din, .dweight = dweight, .dbias = dbias, .partials = partials,
+                         .grad_sums = grad_sums, .panel = panel,
                          .in = in, .dout = dout, .weight = weight, .relu_in = relu_in,
                          .d = d, .p = &p, .scratch = scratch};
     jvae_pool_run(pool, workers, backward_worker, &job);

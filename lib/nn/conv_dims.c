@@ -35,7 +35,10 @@ static int padded_ok(size_t channels, size_t height, size_t width, size_t stride
  * P = out_h·out_w) and the transpose its output over the input grid. The
  * direct kernels (conv_direct.h) add at most G_d padded images to each of at
  * most min(N, threads) slices, with G_d ≤ ⌈N/threads⌉, so fewer than 2·N
- * padded images, and one weight panel: hence 3·padded per sample below. */
+ * padded images: hence 3·padded per sample below. Weight-sized buffers: the
+ * partial gradients of the workers past the first, one weight panel, and
+ * the direct weight gradient's sums of each worker, at most 2·min(N, threads)
+ * in all: hence 2·weight per sample. */
 static int sizes_ok(const jvae_conv_dims *d, int transposed)
 {
     size_t in_count, out_count, weight_count, padded;
@@ -63,7 +66,7 @@ static int sizes_ok(const jvae_conv_dims *d, int transposed)
     return jvae_mul_ok((size_t)d->batch, grid, &batch_grid) &&
            jvae_mul_ok(2 * batch_grid, col_rows + other_rows, &columns) &&
            jvae_mul_ok(padded, 3, &padded_copies) &&
-           jvae_add_ok(padded_copies, weight_count, &per_sample) &&
+           jvae_add_ok(padded_copies, 2 * weight_count, &per_sample) &&
            jvae_mul_ok((size_t)d->batch, per_sample, &samples) &&
            jvae_add_ok(columns, samples, &total) && jvae_mul_ok(total, sizeof(float), &bytes);
 }

@@ -10,6 +10,8 @@
 #define RUN 8  /* positions per vector */
 #define RUNS 3 /* vectors per tile */
 
+static const float no_bias[TILE_CHANNELS] = {0.0f, 0.0f, 0.0f, 0.0f};
+
 void jvae_direct_conv_pack(float *panel, const float *weight, int out_c, int rows)
 {
     for (int t = 0; t < out_c / TILE_CHANNELS; t++)
@@ -117,7 +119,7 @@ void jvae_direct_conv(float *out, const float *padded, int count, const jvae_pat
                       .channel = steps.channel, .plane = plane, .relu = relu};
     for (int t = 0; t < out_c / TILE_CHANNELS; t++) {
         l.panel = panel + (size_t)t * rows * TILE_CHANNELS;
-        l.bias = bias + t * TILE_CHANNELS;
+        l.bias = bias != NULL ? bias + t * TILE_CHANNELS : no_bias;
         for (int first = 0; first < total; first += RUNS) {
             const float *in[RUNS];
             float *dst[RUNS];
@@ -183,7 +185,6 @@ void jvae_direct_transpose_pack(float *panels, const float *weight, int grad_cha
 void jvae_direct_transpose(float *padded, const float *grad_padded, const jvae_patch_geometry *g,
                            const float *panels, int grad_channels)
 {
-    static const float no_bias[TILE_CHANNELS] = {0.0f, 0.0f, 0.0f, 0.0f};
     const jvae_patch_geometry gg = jvae_direct_transpose_grad_geometry(g, grad_channels);
     size_t grad_taps[PHASE_TAPS]; /* of the 2x2 kernel on the padded gradient, at (0, 0) */
     const jvae_padded_steps grad_steps = jvae_padded_taps(&gg, grad_taps);
@@ -223,6 +224,129 @@ void jvae_direct_transpose(float *padded, const float *grad_padded, const jvae_p
             }
         }
     }
+}
+
+/* ---- the weight gradient ---- */
+
+#define GRAD_VECTORS 2 /* of 8 output channels each */
+#define GRAD_TAPS 6
+
+int jvae_direct_weight_grad_fits(const jvae_patch_geometry *g, int out_c)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           out_c % (GRAD_VECTORS * 8) == 0 && g->grid_w % 16 == 0 &&
+           g->k_h * g->k_w <= JVAE_DIRECT_MAX_TAPS;
+}
+
+/* 8 rows of 8 floats, `from` apart, into 8 columns, `to` apart. */
+__attribute__((target("avx2,fma"))) static void transpose8(float *dst, size_t to,
+                                                           const float *src, size_t from)
+{
+    __m256 r[8], t[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (size_t)i * from);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {
+        _mm256_storeu_ps(dst + (size_t)i * to, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+        _mm256_storeu_ps(dst + (size_t)(i + 4) * to, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+    }
+}
+
+void jvae_direct_channels_last(float *grad_t, const float *grad, int out_c, size_t plane)
+{
+    for (int o = 0; o < out_c; o += 8)
+        for (size_t p = 0; p < plane; p += 8)
+            transpose8(grad_t + p * (size_t)out_c + (size_t)o, (size_t)out_c,
+                       grad + (size_t)o * plane + p, plane);
+}
+
+__attribute__((target("avx2,fma"))) static inline void add_into(float *dst, __m256 v)
+{
+    _mm256_storeu_ps(dst, _mm256_add_ps(_mm256_loadu_ps(dst), v));
+}
+
+/* dweight_t rows [first, first + count) (count ≤ 6), channels [o, o + 16).
+ * A tap past `count` repeats tap 0 and is not stored. */
+__attribute__((target("avx2,fma"))) static void grad_tile(float *dweight_t,
+                                                          const float *padded,
+                                                          const size_t tap[GRAD_TAPS], int count,
+                                                          const jvae_patch_geometry *g,
+                                                          size_t grid_row, const float *grad_t,
+                                                          int out_c)
+{
+    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+    __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+    const float *d = grad_t;
+    for (int gy = 0; gy < g->grid_h; gy++) {
+        const float *row = padded + (size_t)gy * grid_row;
+        const float *x0 = row + tap[0], *x1 = row + tap[1], *x2 = row + tap[2];
+        const float *x3 = row + tap[3], *x4 = row + tap[4], *x5 = row + tap[5];
+        for (int gx = 0; gx < g->grid_w; gx++, d += out_c) {
+            const __m256 w0 = _mm256_loadu_ps(d), w1 = _mm256_loadu_ps(d + 8);
+            __m256 x = _mm256_broadcast_ss(x0 + gx);
+            a00 = _mm256_fmadd_ps(w0, x, a00);
+            a01 = _mm256_fmadd_ps(w1, x, a01);
+            x = _mm256_broadcast_ss(x1 + gx);
+            a10 = _mm256_fmadd_ps(w0, x, a10);
+            a11 = _mm256_fmadd_ps(w1, x, a11);
+            x = _mm256_broadcast_ss(x2 + gx);
+            a20 = _mm256_fmadd_ps(w0, x, a20);
+            a21 = _mm256_fmadd_ps(w1, x, a21);
+            x = _mm256_broadcast_ss(x3 + gx);
+            a30 = _mm256_fmadd_ps(w0, x, a30);
+            a31 = _mm256_fmadd_ps(w1, x, a31);
+            x = _mm256_broadcast_ss(x4 + gx);
+            a40 = _mm256_fmadd_ps(w0, x, a40);
+            a41 = _mm256_fmadd_ps(w1, x, a41);
+            x = _mm256_broadcast_ss(x5 + gx);
+            a50 = _mm256_fmadd_ps(w0, x, a50);
+            a51 = _mm256_fmadd_ps(w1, x, a51);
+        }
+    }
+    const __m256 sums[GRAD_TAPS][GRAD_VECTORS] = {{a00, a01}, {a10, a11}, {a20, a21},
+                                                  {a30, a31}, {a40, a41}, {a50, a51}};
+    for (int j = 0; j < count; j++) {
+        add_into(dweight_t + (size_t)j * (size_t)out_c, sums[j][0]);
+        add_into(dweight_t + (size_t)j * (size_t)out_c + 8, sums[j][1]);
+    }
+}
+
+void jvae_direct_weight_grad(float *dweight_t, const float *padded, const jvae_patch_geometry *g,
+                             const float *grad_t, int out_c)
+{
+    size_t taps[JVAE_DIRECT_MAX_TAPS];
+    const jvae_padded_steps steps = jvae_padded_taps(g, taps);
+    const int tap_count = g->k_h * g->k_w;
+    const int rows = g->channels * tap_count;
+    /* The channel tile is the outer loop: its gradient, plane × 16 floats,
+     * stays in the first-level cache while the taps go by. */
+    for (int o = 0; o < out_c; o += GRAD_VECTORS * 8)
+        for (int first = 0; first < rows; first += GRAD_TAPS) {
+            const int count = rows - first < GRAD_TAPS ? rows - first : GRAD_TAPS;
+            size_t tap[GRAD_TAPS];
+            for (int j = 0; j < GRAD_TAPS; j++) {
+                const int r = first + (j < count ? j : 0);
+                tap[j] = (size_t)(r / tap_count) * steps.channel + taps[r % tap_count];
+            }
+            grad_tile(dweight_t + (size_t)first * (size_t)out_c + (size_t)o, padded, tap, count,
+                      g, steps.grid_row, grad_t + o, out_c);
+        }
+}
+
+void jvae_direct_weight_grad_add(float *dweight, const float *dweight_t, int out_c, int rows)
+{
+    for (int o = 0; o < out_c; o++)
+        for (int r = 0; r < rows; r++)
+            dweight[(size_t)o * (size_t)rows + (size_t)r] +=
+                dweight_t[(size_t)r * (size_t)out_c + (size_t)o];
 }
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * Internal to lib/nn: convolution passes computed straight from and into the
  * padded, phase-split images of im2col.h, with no column matrix and no
- * packing of the image side: the conv2d forward, and its adjoint, which is
- * both conv2d's input gradient and conv2d_transpose's forward.
+ * packing of the image side: the conv2d forward (also conv2d_transpose's
+ * input gradient), its adjoint, which is both conv2d's input gradient and
+ * conv2d_transpose's forward, and the weight gradient of both.
  *
  * Why: through a GEMM, every input value of a 4x4 kernel is written 16 times
  * into the column matrix, and the BLAS then copies that matrix once more into
@@ -16,7 +17,9 @@
  * one sum over the taps in the order (c, ki, kj), whatever the thread count.
  * The adjoint is computed by output phase, as four 2x2 stride-1
  * convolutions of the padded gradient with the same tile, so that every
- * output value is written once (see conv_direct.c).
+ * output value is written once (see conv_direct.c). The weight gradient has
+ * a tile of its own, vectorised over output channels (below): its sums run
+ * over grid positions, which no 8-float run of an output row could hold.
  */
 #ifndef JVAE_NN_CONV_DIRECT_H
 #define JVAE_NN_CONV_DIRECT_H
@@ -45,9 +48,10 @@ int jvae_direct_conv_fits(const jvae_patch_geometry *g, int out_c);
 /* panel (out_c / 4, rows, 4) = weight (out_c, rows), four channels interleaved. */
 void jvae_direct_conv_pack(float *panel, const float *weight, int out_c, int rows);
 
-/* out (count, out_c, grid_h, grid_w) = bias[o] + the convolution of `count`
- * padded images (jvae_pad_images, jvae_padded_floats(g) apart) with the
- * packed weights, then max(·, 0) when `relu`. Only for layers that fit. */
+/* out (count, out_c, grid_h, grid_w) = bias[o] (0 when bias is NULL) + the
+ * convolution of `count` padded images (jvae_pad_images, jvae_padded_floats(g)
+ * apart) with the packed weights, then max(·, 0) when `relu`. Only for
+ * layers that fit. */
 void jvae_direct_conv(float *out, const float *padded, int count, const jvae_patch_geometry *g,
                       const float *panel, int out_c, const float *bias, int relu);
 
@@ -76,6 +80,29 @@ void jvae_direct_transpose_pack(float *panels, const float *weight, int grad_cha
  * jvae_direct_transpose_grad_geometry. */
 void jvae_direct_transpose(float *padded, const float *grad_padded, const jvae_patch_geometry *g,
                            const float *panels, int grad_channels);
+
+/* The weight gradient, vectorised over output channels: for each grid
+ * position, 16 channels of the gradient (one load each of two vectors) times
+ * 6 taps of the padded image (one broadcast each) go into 12 accumulators,
+ * and a tile's sum over one image's positions is added once into a
+ * (rows, out_c) gradient. No column matrix, no packing, and any grid width;
+ * it beat OpenBLAS's GEMM only on grids from 16 wide (bench/README.md), so
+ * it fits those: AVX2 and FMA, out_c a multiple of 16, grid_w a multiple of
+ * 16, at most JVAE_DIRECT_MAX_TAPS taps. */
+int jvae_direct_weight_grad_fits(const jvae_patch_geometry *g, int out_c);
+
+/* grad_t (plane, out_c) = grad (out_c, plane), one image, for plane and
+ * out_c multiples of 8: the gradient with its channels last. */
+void jvae_direct_channels_last(float *grad_t, const float *grad, int out_c, size_t plane);
+
+/* dweight_t (rows, out_c) += Σ over the grid positions of one image of
+ * grad_t (plane, out_c) × tap (c, ki, kj) of the image's padded copy
+ * (jvae_pad_images with g), for layers that fit. */
+void jvae_direct_weight_grad(float *dweight_t, const float *padded, const jvae_patch_geometry *g,
+                             const float *grad_t, int out_c);
+
+/* dweight (out_c, rows) += dweight_t (rows, out_c). */
+void jvae_direct_weight_grad_add(float *dweight, const float *dweight_t, int out_c, int rows);
 
 #endif /* JVAE_DIRECT_CONV */
 
