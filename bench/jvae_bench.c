@@ -455,7 +455,7 @@ int main(int argc, char **argv)
     const char *modes = argv[1];
     run_options o = {NULL, 1, 64, 256, 1, {1.0, 3.0, 0.5, 0}};
     int blas_threads = 0, size = 1024, seed = 1;
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc; i += 2) { /* flag, value */
         const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
         if (value == NULL) {
@@ -491,7 +491,6 @@ int main(int argc, char **argv)
             usage();
             return 2;
         }
-        i++;
     }
     o.seed = (uint64_t)seed;
     if (strcmp(modes, "sgemm") == 0) {
