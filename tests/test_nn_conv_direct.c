@@ -30,15 +30,27 @@ typedef struct direct_case {
     int batch, in_c, in_h, in_w, out_c, k, stride, pad, relu;
 } direct_case;
 
-/* Returns whether the case also checked the transposed pass. */
-static int check_case(const direct_case *t, jvae_rng *rng)
+static jvae_conv_dims dims_of(const direct_case *t)
 {
     jvae_conv_dims d;
     assert_int_equal(jvae_conv_dims_init(&d, t->batch, t->in_c, t->in_h, t->in_w, t->out_c, t->k,
                                          t->k, t->stride, t->pad),
                      0);
-    const jvae_patch_geometry g = {d.in_c, d.in_h, d.in_w, d.out_h, d.out_w,
-                                   d.k_h,  d.k_w,  d.stride, d.pad};
+    return d;
+}
+
+static jvae_patch_geometry geometry_of(const jvae_conv_dims *d)
+{
+    const jvae_patch_geometry g = {d->in_c, d->in_h, d->in_w, d->out_h, d->out_w,
+                                   d->k_h,  d->k_w,  d->stride, d->pad};
+    return g;
+}
+
+/* Returns whether the case also checked the transposed pass. */
+static int check_case(const direct_case *t, jvae_rng *rng)
+{
+    const jvae_conv_dims d = dims_of(t);
+    const jvae_patch_geometry g = geometry_of(&d);
     assert_true(jvae_direct_conv_fits(&g, d.out_c));
     const size_t in_count = (size_t)d.batch * d.in_c * d.in_h * d.in_w;
     const size_t out_count = (size_t)d.batch * d.out_c * d.out_h * d.out_w;
@@ -145,21 +157,13 @@ static void test_matches_ref(void **state)
     assert_int_equal(transposed, 2); /* the two cases of the paper's geometry */
 }
 
-typedef struct grad_case {
-    int batch, in_c, in_h, in_w, out_c, k, stride, pad;
-} grad_case;
-
 /* The weight gradient image by image, as conv2d's backward calls it, into
  * sums that start nonzero (the kernel adds), then added into a weight
  * gradient that starts nonzero too. */
-static void check_weight_grad(const grad_case *t, jvae_rng *rng)
+static void check_weight_grad(const direct_case *t, jvae_rng *rng)
 {
-    jvae_conv_dims d;
-    assert_int_equal(jvae_conv_dims_init(&d, t->batch, t->in_c, t->in_h, t->in_w, t->out_c, t->k,
-                                         t->k, t->stride, t->pad),
-                     0);
-    const jvae_patch_geometry g = {d.in_c, d.in_h, d.in_w, d.out_h, d.out_w,
-                                   d.k_h,  d.k_w,  d.stride, d.pad};
+    const jvae_conv_dims d = dims_of(t);
+    const jvae_patch_geometry g = geometry_of(&d);
     assert_true(jvae_direct_weight_grad_fits(&g, d.out_c));
     const size_t in_sample = (size_t)d.in_c * d.in_h * d.in_w;
     const size_t plane = (size_t)d.out_h * d.out_w, out_sample = (size_t)d.out_c * plane;
@@ -212,20 +216,20 @@ static void test_weight_grad_matches_ref(void **state)
     if (!cpu_has_avx2_fma()) skip();
     jvae_rng rng;
     jvae_rng_seed(&rng, 92);
-    /* rows = in_c·k² ends in a tile of 4, 3, 2, 5, 1 and 2 taps */
-    const grad_case cases[] = {
+    /* rows = in_c·k² ends in a tile of 4, 3, 2, 5, 1 and 2 taps (no ReLU here) */
+    const direct_case cases[] = {
         /* the paper's single-channel first layer: 16 rows */
-        {2, 1, 32, 32, 32, 4, 2, 1},
+        {2, 1, 32, 32, 32, 4, 2, 1, 0},
         /* stride 1, 3x3, non-square grid (16 x 32): 27 rows */
-        {1, 3, 16, 32, 16, 3, 1, 1},
+        {1, 3, 16, 32, 16, 3, 1, 1, 0},
         /* stride 3, 5x5, no padding, 16x16 grid: 50 rows */
-        {2, 2, 50, 50, 16, 5, 3, 0},
+        {2, 2, 50, 50, 16, 5, 3, 0, 0},
         /* 1x1 kernel, 11 rows; three channel tiles */
-        {1, 11, 16, 16, 48, 1, 1, 0},
+        {1, 11, 16, 16, 48, 1, 1, 0, 0},
         /* 1x1 kernel, 7 rows */
-        {2, 7, 16, 16, 16, 1, 1, 0},
+        {2, 7, 16, 16, 16, 1, 1, 0, 0},
         /* the paper's 32x32 middle layer of 64x64 images, 512 rows, non-square */
-        {2, 32, 32, 64, 32, 4, 2, 1},
+        {2, 32, 32, 64, 32, 4, 2, 1, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_weight_grad(&cases[i], &rng);
