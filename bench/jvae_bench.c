@@ -4,6 +4,8 @@
  * bench/run.sh runs it beside bench/torch_jointvae.py and prints the table.
  *
  *   jvae-bench train|encode|train,encode --config A|B|C [options]
+ *   jvae-bench serve --config A|B|C [options]   (timed windows on request,
+ *                                                for bench/paired.py)
  *   jvae-bench sgemm [--size 1024] [options]
  *   jvae-bench flops --config A|B|C
  *
@@ -259,11 +261,11 @@ static void print_result(const char *mode, const run_options *o, int batch, cons
            flops_per_image * 1e-9, flops_per_image * t->median * 1e-9, jvae_version_string());
 }
 
-static int run_train(jvae_model *model, const run_options *o)
+/* The training state of the official setup: loss, Adam, capacity schedules. */
+static int train_setup(train_state *s, jvae_model *model, const run_options *o)
 {
     const bench_config *c = o->config;
-    train_state s = {.model = model};
-    int result = -1;
+    *s = (train_state){.model = model};
     jvae_loss_options loss;
     jvae_optimizer_options adam;
     TRY(jvae_loss_options_init(&loss));
@@ -274,64 +276,128 @@ static int run_train(jvae_model *model, const run_options *o)
     TRY(jvae_model_set_loss(model, &loss));
     TRY(jvae_model_reserve(model, o->train_batch));
     TRY(jvae_optimizer_options_init(&adam)); /* Adam, lr 5e-4, β (0.9, 0.999), ε 1e-8 */
-    if (synthetic_images(&s.images, c, o->train_batch, o->seed + 1) != 0) return -1;
-    jvae_status status = jvae_optimizer_create(&s.optimizer, model, &adam);
+    if (synthetic_images(&s->images, c, o->train_batch, o->seed + 1) != 0) return -1;
+    jvae_status status = jvae_optimizer_create(&s->optimizer, model, &adam);
     if (status == JVAE_OK)
-        status = jvae_schedule_linear(&s.cap_continuous, c->cont_capacity[0],
+        status = jvae_schedule_linear(&s->cap_continuous, c->cont_capacity[0],
                                       c->cont_capacity[1], (int64_t)c->cont_capacity[2]);
     if (status == JVAE_OK)
-        status = jvae_schedule_linear(&s.cap_discrete, c->disc_capacity[0], c->disc_capacity[1],
-                                      (int64_t)c->disc_capacity[2]);
-    if (status != JVAE_OK) {
-        report_failure("creating the optimizer and schedules", status);
-    } else {
-        timing t;
+        status = jvae_schedule_linear(&s->cap_discrete, c->disc_capacity[0],
+                                      c->disc_capacity[1], (int64_t)c->disc_capacity[2]);
+    if (status != JVAE_OK) return report_failure("creating the optimizer and schedules", status);
+    return 0;
+}
+
+static void train_teardown(train_state *s)
+{
+    jvae_schedule_free(s->cap_discrete);
+    jvae_schedule_free(s->cap_continuous);
+    jvae_optimizer_free(s->optimizer);
+    jvae_tensor_free(s->images);
+}
+
+static int run_train(jvae_model *model, const run_options *o)
+{
+    const bench_config *c = o->config;
+    train_state s;
+    int result = -1;
+    timing t;
+    if (train_setup(&s, model, o) == 0 &&
+        time_windows(train_work, &s, o->train_batch, &o->timing, &t) == 0) {
         const flop_count f = count_macs(c);
-        if (time_windows(train_work, &s, o->train_batch, &o->timing, &t) == 0) {
-            size_t params_bytes = 0, workspace_bytes = 0;
-            jvae_model_memory(model, o->train_batch, &params_bytes, &workspace_bytes);
-            print_result("train", o, o->train_batch, &t, train_flops(&f));
-            printf(" loss=%.4f params=%lld params_bytes=%zu workspace_bytes=%zu\n",
-                   s.terms.total / ((double)c->side * c->side),
-                   (long long)jvae_model_param_count(model), params_bytes, workspace_bytes);
-            fflush(stdout);
-            result = 0;
-        }
+        size_t params_bytes = 0, workspace_bytes = 0;
+        jvae_model_memory(model, o->train_batch, &params_bytes, &workspace_bytes);
+        print_result("train", o, o->train_batch, &t, train_flops(&f));
+        printf(" loss=%.4f params=%lld params_bytes=%zu workspace_bytes=%zu\n",
+               s.terms.total / ((double)c->side * c->side),
+               (long long)jvae_model_param_count(model), params_bytes, workspace_bytes);
+        fflush(stdout);
+        result = 0;
     }
-    jvae_schedule_free(s.cap_discrete);
-    jvae_schedule_free(s.cap_continuous);
-    jvae_optimizer_free(s.optimizer);
-    jvae_tensor_free(s.images);
+    train_teardown(&s);
     return result;
 }
 
-static int run_encode(jvae_model *model, const run_options *o)
+static int encode_setup(encode_state *s, jvae_model *model, const run_options *o)
 {
     const bench_config *c = o->config;
     const int64_t mu_shape[2] = {o->encode_batch, c->n_continuous};
     const int64_t alpha_shape[2] = {o->encode_batch, c->discrete_size};
-    encode_state s = {.model = model};
+    *s = (encode_state){.model = model};
+    if (synthetic_images(&s->images, c, o->encode_batch, o->seed + 2) != 0) return -1;
+    jvae_status status = jvae_tensor_create(&s->mu, 2, mu_shape);
+    if (status == JVAE_OK) status = jvae_tensor_create(&s->logvar, 2, mu_shape);
+    if (status == JVAE_OK) status = jvae_tensor_create(&s->alpha, 2, alpha_shape);
+    if (status != JVAE_OK) return report_failure("creating the encoding tensors", status);
+    return 0;
+}
+
+static void encode_teardown(encode_state *s)
+{
+    jvae_tensor_free(s->alpha);
+    jvae_tensor_free(s->logvar);
+    jvae_tensor_free(s->mu);
+    jvae_tensor_free(s->images);
+}
+
+static int run_encode(jvae_model *model, const run_options *o)
+{
+    encode_state s;
     int result = -1;
-    if (synthetic_images(&s.images, c, o->encode_batch, o->seed + 2) != 0) return -1;
-    jvae_status status = jvae_tensor_create(&s.mu, 2, mu_shape);
-    if (status == JVAE_OK) status = jvae_tensor_create(&s.logvar, 2, mu_shape);
-    if (status == JVAE_OK) status = jvae_tensor_create(&s.alpha, 2, alpha_shape);
-    if (status != JVAE_OK) {
-        report_failure("creating the encoding tensors", status);
-    } else {
-        timing t;
-        const flop_count f = count_macs(c);
-        if (time_windows(encode_work, &s, o->encode_batch, &o->timing, &t) == 0) {
-            print_result("encode", o, o->encode_batch, &t, encode_flops(&f));
-            printf(" mu0=%.4f\n", (double)jvae_tensor_data(s.mu)[0]);
+    timing t;
+    if (encode_setup(&s, model, o) == 0 &&
+        time_windows(encode_work, &s, o->encode_batch, &o->timing, &t) == 0) {
+        const flop_count f = count_macs(o->config);
+        print_result("encode", o, o->encode_batch, &t, encode_flops(&f));
+        printf(" mu0=%.4f\n", (double)jvae_tensor_data(s.mu)[0]);
+        fflush(stdout);
+        result = 0;
+    }
+    encode_teardown(&s);
+    return result;
+}
+
+/* `serve`: both states ready, then one timed window per request line on
+ * stdin, "train S" or "encode S" (work for at least S seconds and one call),
+ * answered with "window mode=… img_per_s=… calls=…"; end of input ends it.
+ * bench/paired.py drives this and torch_jointvae.py's serve turn about. */
+static int run_serve(jvae_model *model, const run_options *o)
+{
+    train_state train;
+    encode_state encode = {0};
+    int result = -1;
+    if (train_setup(&train, model, o) == 0 && encode_setup(&encode, model, o) == 0) {
+        printf("ready side=ours config=%c threads=%d\n", o->config->key, o->threads);
+        fflush(stdout);
+        char line[64], mode[16];
+        double seconds;
+        result = 0;
+        while (result == 0 && fgets(line, sizeof line, stdin) != NULL) {
+            if (sscanf(line, "%15s %lf", mode, &seconds) != 2 || !(seconds >= 0.0)) {
+                fprintf(stderr, "jvae-bench: bad request '%s'\n", line);
+                result = -1;
+                break;
+            }
+            const int training = strcmp(mode, "train") == 0;
+            if (!training && strcmp(mode, "encode") != 0) {
+                fprintf(stderr, "jvae-bench: bad mode '%s'\n", mode);
+                result = -1;
+                break;
+            }
+            const double t0 = now_s(CLOCK_MONOTONIC);
+            long calls = 0;
+            do {
+                result = training ? train_work(&train) : encode_work(&encode);
+                calls++;
+            } while (result == 0 && now_s(CLOCK_MONOTONIC) - t0 < seconds);
+            const double batch = training ? o->train_batch : o->encode_batch;
+            printf("window mode=%s img_per_s=%.2f calls=%ld\n", mode,
+                   (double)calls * batch / (now_s(CLOCK_MONOTONIC) - t0), calls);
             fflush(stdout);
-            result = 0;
         }
     }
-    jvae_tensor_free(s.alpha);
-    jvae_tensor_free(s.logvar);
-    jvae_tensor_free(s.mu);
-    jvae_tensor_free(s.images);
+    encode_teardown(&encode);
+    train_teardown(&train);
     return result;
 }
 
@@ -355,6 +421,8 @@ static int run_model(const char *modes, const run_options *o)
         const size_t len = strcspn(mode, ",");
         if (len == 5 && strncmp(mode, "train", 5) == 0)
             result = run_train(model, o);
+        else if (len == 5 && strncmp(mode, "serve", 5) == 0)
+            result = run_serve(model, o);
         else if (len == 6 && strncmp(mode, "encode", 6) == 0)
             result = run_encode(model, o);
         else {
@@ -422,6 +490,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: jvae-bench train|encode|train,encode --config A|B|C [options]\n"
+            "       jvae-bench serve --config A|B|C [options]\n"
             "       jvae-bench sgemm [--size N] [options]\n"
             "       jvae-bench flops --config A|B|C\n"
             "options: --threads T --blas-threads B --seconds S --warmup S --window S\n"

@@ -14,6 +14,10 @@ One process measures one thing (training at batch 64, or encoding at batch
   result side=torch mode=train config=A threads=1 batch=64 img_per_s=... ...
 so that its peak RSS (VmHWM) is that of the measured work alone (plus the
 interpreter and torch itself, which a user of PyTorch pays as well).
+
+Mode `serve` keeps both ready and times one window per request line on
+stdin ("train S" or "encode S"), answering "window mode=... img_per_s=...",
+as jvae-bench serve does; bench/paired.py drives the two turn about.
 """
 import argparse
 import math
@@ -260,10 +264,50 @@ def timed_windows(work, images_per_call, warmup_s, seconds, window_s):
     return statistics.median(rates), min(rates), max(rates), total_calls, wall, cpu
 
 
+def make_work(mode, model, config, batch, generator, losses):
+    """One call of the measured work: a training step (batch 64) or an
+    encoding (batch 256) of synthetic images made here."""
+    images = synthetic_images(config, batch, generator)
+    if mode == "train":
+        model.train()
+        optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
+        trainer = Trainer(model, optimizer, config["cont_capacity"], config["disc_capacity"])
+
+        def work():
+            model.train()
+            losses.append(trainer.step(images))
+    else:
+        def work():
+            model.eval()
+            with torch.inference_mode():
+                latent_dist = model.encode(images)
+            assert latent_dist["cont"][0].shape == (batch, config["cont"])
+    return work
+
+
+def serve(args, model, config, generator):
+    works = {"train": make_work("train", model, config, args.train_batch, generator, []),
+             "encode": make_work("encode", model, config, args.encode_batch, generator, [])}
+    batches = {"train": args.train_batch, "encode": args.encode_batch}
+    print(f"ready side={args.label} config={args.config} threads={args.threads}", flush=True)
+    for line in sys.stdin:
+        mode, seconds = line.split()
+        seconds = float(seconds)
+        work = works[mode]
+        t0 = time.perf_counter()
+        calls = 0
+        while calls < 1 or time.perf_counter() - t0 < seconds:
+            work()
+            calls += 1
+        rate = calls * batches[mode] / (time.perf_counter() - t0)
+        print(f"window mode={mode} img_per_s={rate:.2f} calls={calls}", flush=True)
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modes", help="train, encode, or train,encode (training first, so "
-                        "that the training line's peak RSS is that of training alone)")
+                        "that the training line's peak RSS is that of training alone), or serve")
     parser.add_argument("--config", choices=sorted(CONFIGS), required=True)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--train-batch", type=int, default=64)
@@ -277,37 +321,21 @@ def main():
     args = parser.parse_args()
 
     modes = args.modes.split(",")
-    if not modes or any(mode not in ("train", "encode") for mode in modes):
-        parser.error("modes must be train, encode or train,encode")
+    if modes != ["serve"] and (not modes or
+                               any(mode not in ("train", "encode") for mode in modes)):
+        parser.error("modes must be train, encode, train,encode or serve")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     config = CONFIGS[args.config]
     latent_spec = {"cont": config["cont"], "disc": config["disc"]}
     model = VAE(img_size=config["img"], latent_spec=latent_spec, temperature=0.67)
     generator = torch.Generator().manual_seed(args.seed + 1)
+    if modes == ["serve"]:
+        return serve(args, model, config, generator)
     for mode in modes:
-        if mode == "train":
-            batch = args.train_batch
-            images = synthetic_images(config, batch, generator)
-            model.train()
-            optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
-            trainer = Trainer(model, optimizer, config["cont_capacity"],
-                              config["disc_capacity"])
-            losses = []
-
-            def work():
-                losses.append(trainer.step(images))
-        else:
-            batch = args.encode_batch
-            images = synthetic_images(config, batch, generator)
-            model.eval()
-            losses = [float("nan")]
-
-            def work():
-                with torch.inference_mode():
-                    latent_dist = model.encode(images)
-                assert latent_dist["cont"][0].shape == (batch, config["cont"])
-
+        batch = args.train_batch if mode == "train" else args.encode_batch
+        losses = [float("nan")]
+        work = make_work(mode, model, config, batch, generator, losses)
         median, low, high, calls, wall, cpu = timed_windows(work, batch, args.warmup,
                                                             args.seconds, args.window)
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -320,7 +348,6 @@ def main():
               f"rss_after_import_kb={RSS_AFTER_IMPORT_KB} loss={losses[-1]:.4f} "
               f"torch={torch.__version__} params={sum(p.numel() for p in model.parameters())}")
         sys.stdout.flush()
-        del images
     return 0
 
 
