@@ -342,8 +342,8 @@ void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const flo
     if (p.transpose && din != NULL) jvae_direct_transpose_pack(panel, weight, d->out_c, d->in_c);
 #endif
     conv_job job = {.din = din, .dweight = dweight, .dbias = dbias, .partials = partials,
-                    .grad_sums = grad_sums, .in = in, .dout = dout, .weight = weight, .panel = panel,
-                    .relu_in = relu_in, .d = d, .p = &p, .scratch = scratch};
+                    .grad_sums = grad_sums, .in = in, .dout = dout, .weight = weight,
+                    .panel = panel, .relu_in = relu_in, .d = d, .p = &p, .scratch = scratch};
     jvae_pool_run(pool, workers, backward_worker, &job);
     jvae_partials_add(dweight, partials, workers, p.weight_floats);
 }

@@ -145,9 +145,8 @@ static void forward_worker(void *context, int worker, int workers)
     int begin, end;
     row_block(j->n, worker, workers, &begin, &end);
     if (begin == end) return;
-    forward_gemm(j->out + (size_t)begin * j->out_features,
-                        j->in + (size_t)begin * j->in_features, j->weight, j->bias, end - begin,
-                        j->in_features, j->out_features);
+    forward_gemm(j->out + (size_t)begin * j->out_features, j->in + (size_t)begin * j->in_features,
+                 j->weight, j->bias, end - begin, j->in_features, j->out_features);
 }
 
 void jvae_linear_forward_mt(float *out, const float *in, const float *weight, const float *bias,
