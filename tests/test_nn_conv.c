@@ -272,21 +272,23 @@ static void test_gradients(void **state)
  * between two many-channel ones (one GEMM per group of samples), the
  * single-channel layers at either end of the network (one GEMM per sample),
  * a layer of 4 channels on a 16x16 grid, which the direct kernels of
- * conv_direct.h compute where the CPU has them, and one with 16 channels on
- * the grid's side (a conv's output, a transposed conv's input), whose weight
- * gradient (and a transposed conv's input gradient) they compute too. */
+ * conv_direct.h compute where the CPU has them, and two with 16 channels on
+ * the grid's side (a conv's output, a transposed conv's input), on 16x16 and
+ * 8x8 grids, whose weight gradient (and a transposed conv's input gradient)
+ * they compute too: the conv's from 16 wide, the transposed conv's on both. */
 static void test_gradients_paper_geometry(void **state)
 {
     const conv_layer *layer = *state;
     jvae_rng rng;
     jvae_rng_seed(&rng, 4);
     const int conv = layer == &CONV2D;
-    const int channels[4][2] = {{2, 3}, /* in_c, out_c */
+    const int channels[5][2] = {{2, 3}, /* in_c, out_c */
                                 {conv ? 1 : 2, conv ? 2 : 1},
                                 {4, 4},
+                                {conv ? 2 : 16, conv ? 16 : 2},
                                 {conv ? 2 : 16, conv ? 16 : 2}};
-    const int sides[4] = {4, conv ? 8 : 4, conv ? 32 : 16, conv ? 32 : 16};
-    for (int i = 0; i < 4; i++) {
+    const int sides[5] = {4, conv ? 8 : 4, conv ? 32 : 16, conv ? 32 : 16, conv ? 16 : 8};
+    for (int i = 0; i < 5; i++) {
         jvae_conv_dims d;
         assert_int_equal(layer->dims_init(&d, 2, channels[i][0], sides[i], sides[i],
                                           channels[i][1], 4, 4, 2, 1),
@@ -517,8 +519,8 @@ static void test_fused_relu(void **state)
     jvae_rng_seed(&rng, 81);
     const int geometries[][4] = {/* batch, in_c, side, out_c */
                                  {5, 1, 16, 4}, {5, 4, 16, 1}, {5, 4, 32, 4},
-                                 {5, 2, 32, 16}, {5, 16, 16, 2}, {9, 3, 8, 5},
-                                 {1, 3, 8, 5}};
+                                 {5, 2, 32, 16}, {5, 16, 16, 2}, {5, 16, 8, 2},
+                                 {9, 3, 8, 5},   {1, 3, 8, 5}};
     for (size_t g = 0; g < sizeof geometries / sizeof geometries[0]; g++)
         for (int threads = 1; threads <= 3; threads++) {
             const int *geo = geometries[g];

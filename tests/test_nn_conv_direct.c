@@ -216,7 +216,7 @@ static void test_weight_grad_matches_ref(void **state)
     if (!cpu_has_avx2_fma()) skip();
     jvae_rng rng;
     jvae_rng_seed(&rng, 92);
-    /* rows = in_c·k² ends in a tile of 4, 3, 2, 5, 1 and 2 taps (no ReLU here) */
+    /* rows = in_c·k² ends in a tile of 4, 3, 2, 5, 1, 2, 2 and 4 taps (no ReLU here) */
     const direct_case cases[] = {
         /* the paper's single-channel first layer: 16 rows */
         {2, 1, 32, 32, 32, 4, 2, 1, 0},
@@ -230,6 +230,9 @@ static void test_weight_grad_matches_ref(void **state)
         {2, 7, 16, 16, 16, 1, 1, 0, 0},
         /* the paper's 32x32 middle layer of 64x64 images, 512 rows, non-square */
         {2, 32, 32, 64, 32, 4, 2, 1, 0},
+        /* an 8-wide and a 4-wide grid (two grid rows to a block of 8 positions) */
+        {2, 32, 16, 16, 32, 4, 2, 1, 0},
+        {3, 16, 8, 8, 16, 4, 2, 1, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_weight_grad(&cases[i], &rng);
@@ -279,23 +282,23 @@ static void test_paper_layers_take_the_direct_path(void **state)
     assert_false(jvae_direct_transpose_fits(&second_decoder_layer, 32));
     const jvae_patch_geometry stride_one = {4, 8, 8, 8, 8, 3, 3, 1, 1};
     assert_false(jvae_direct_transpose_fits(&stride_one, 4));
-    /* The weight gradient, on grids from 16 wide with 16, 32, ... channels on
-     * the grid's side: the encoders' first layers and the 32x32 middle layer
-     * of 64x64 images, (in_c, in side, out_c); the transposed convs that
-     * mirror them, (out_c, out side, in_c), which are a conv's gradient
-     * through the grid of their input. The 8- and 4-wide grids and channel
-     * counts not a multiple of 16 keep OpenBLAS's GEMM. */
-    const int grads[][3] = {{1, 32, 32}, {1, 64, 32}, {32, 32, 32}, {32, 64, 32}};
+    /* The weight gradient fits every layer of the paper's networks with a
+     * multiple of 16 channels on the grid's side, (image channels, image
+     * side, channels): a conv's output, a transposed conv's input. Where it
+     * runs is the callers' choice (conv2d from 16-wide grids, conv2d_transpose
+     * where the direct forward fits too), which test_nn_conv covers. */
+    const int grads[][3] = {{1, 32, 32}, {1, 64, 32}, {32, 32, 32}, {32, 64, 32}, {32, 16, 64},
+                            {64, 8, 64}};
     for (size_t i = 0; i < sizeof grads / sizeof grads[0]; i++) {
         const jvae_patch_geometry g = paper_geometry(grads[i][0], grads[i][1], grads[i][1] / 2);
         assert_true(jvae_direct_weight_grad_fits(&g, grads[i][2]));
     }
-    const jvae_patch_geometry eight_wide = paper_geometry(32, 16, 8);
-    assert_false(jvae_direct_weight_grad_fits(&eight_wide, 64));
-    assert_false(jvae_direct_weight_grad_fits(&narrow, 64));
     const jvae_patch_geometry sixteen_wide = paper_geometry(32, 32, 16);
     assert_false(jvae_direct_weight_grad_fits(&sixteen_wide, 24));
     assert_false(jvae_direct_weight_grad_fits(&sixteen_wide, 8));
+    const jvae_patch_geometry nine_positions = paper_geometry(4, 6, 3);
+    assert_false(jvae_direct_weight_grad_fits(&nine_positions, 16));
+    assert_false(jvae_direct_weight_grad_fits(&wide_kernel, 16));
 }
 
 int main(void)

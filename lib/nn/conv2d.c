@@ -27,8 +27,8 @@
  * grids from 16 wide, in_c a multiple of 4): each image's dY is padded into
  * col, which the weight gradient has spent, and the pass writes the padded
  * copy that col2im would have folded. And the weight gradient skips im2col
- * and the GEMM where conv_direct.h's weight gradient fits (grids from 16
- * wide, out_c a multiple of 16): image by image, the input is padded, dY
+ * and the GEMM where conv_direct.h's weight gradient fits, on grids from 16
+ * wide (out_c a multiple of 16): image by image, the input is padded, dY
  * moved channels last into col, and the kernel adds into the worker's
  * (R, out_c) sums, which join its weight gradient at the end of the pass.
  * Scratch, per worker: col (R, G·P) (or the direct forward's padded images,
@@ -92,8 +92,10 @@ static conv_plan plan_for(const jvae_conv_dims *d, int threads)
     const jvae_patch_geometry grad = jvae_direct_transpose_grad_geometry(&g, d->out_c);
     p.transpose = jvae_direct_transpose_fits(&g, d->in_c) &&
                   jvae_padded_floats(&grad) <= (size_t)p.rows * p.plane;
-    /* One image's gradient, channels last, goes where col would be. */
-    p.direct_grad = jvae_direct_weight_grad_fits(&p.patches, d->out_c);
+    /* One image's gradient, channels last, goes where col would be. Only
+     * from 16-wide grids: on the 8-wide ones OpenBLAS's GEMM, whose inner
+     * dimension spans a group of images, was as fast or faster. */
+    p.direct_grad = jvae_direct_weight_grad_fits(&p.patches, d->out_c) && g.grid_w >= 16;
     if (p.direct_grad && p.out_sample > p.front) p.front = p.out_sample;
 #else
     p.direct = p.transpose = p.direct_grad = 0;

@@ -19,11 +19,11 @@
  * multiple of 4, AVX2 and FMA): each image's X is padded into col and the
  * pass writes the padded copy of its output, which col2im's last step
  * unpads with the bias. The backward skips im2col and both GEMMs where
- * conv_direct.h's weight gradient fits (grids from 16 wide, in_c a multiple
- * of 16): image by image, dout is padded and X moved channels last into col;
- * the weight gradient goes into the worker's (Q, in_c) sums, and dX, which
- * is conv2d's forward of dout, comes from conv_direct.h's forward of the
- * same padded copy (such a layer always fits it).
+ * conv_direct.h's weight gradient and forward fit (grids a multiple of 8
+ * wide, in_c a multiple of 16): image by image, dout is padded and X moved
+ * channels last into col; the weight gradient goes into the worker's
+ * (Q, in_c) sums, and dX, which is conv2d's forward of dout, comes from
+ * conv_direct.h's forward of the same padded copy.
  * Scratch, per worker: col (Q, G·P) (or one image's X, if it needs more),
  * X or dX (in_c, G·P) unless every GEMM is per sample, and the padded copy
  * of one output image that im2col and col2im work through; then, for
@@ -81,8 +81,12 @@ static transpose_plan plan_for(const jvae_conv_dims *d, int threads)
     const jvae_patch_geometry input = jvae_direct_transpose_grad_geometry(&g, d->in_c);
     p.transpose = jvae_direct_transpose_fits(&g, d->out_c) &&
                   jvae_padded_floats(&input) <= (size_t)p.rows * p.in_plane;
-    /* One image's input, channels last, goes where col would be. */
-    p.direct_grad = jvae_direct_weight_grad_fits(&g, d->in_c);
+    /* One image's input, channels last, goes where col would be. dX then
+     * comes from the direct forward, so that must fit too (8-wide grids and
+     * up). Unlike conv2d's, this pays on 8-wide grids as well: it replaces
+     * both GEMMs and im2col, and the weight gradient's GEMM has in_c rows. */
+    p.direct_grad =
+        jvae_direct_weight_grad_fits(&g, d->in_c) && jvae_direct_conv_fits(&g, d->in_c);
     if (p.direct_grad && p.in_sample > p.front) p.front = p.in_sample;
 #else
     p.transpose = p.direct_grad = 0;
@@ -217,8 +221,7 @@ static void backward_group(float *din, float *dweight, float *grad_sums, const f
     if (p->direct_grad) {
         /* One image at a time: the weight gradient into the worker's (Q, in_c)
          * sums, then dX as conv2d's direct forward of the same padded output
-         * gradient (the layer fits it whenever it fits the weight gradient):
-         * no column matrix. */
+         * gradient: no column matrix. */
         for (int n = 0; n < count; n++) {
             jvae_pad_images(s->padded, dout + (first + n) * p->out_sample, 1, &p->patches);
             jvae_direct_channels_last(s->col, x + n * p->in_sample, d->in_c, p->in_plane);

@@ -233,8 +233,9 @@ void jvae_direct_transpose(float *padded, const float *grad_padded, const jvae_p
 
 int jvae_direct_weight_grad_fits(const jvae_patch_geometry *g, int out_c)
 {
+    const long plane = (long)g->grid_h * g->grid_w;
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           out_c % (GRAD_VECTORS * 8) == 0 && g->grid_w % 16 == 0 &&
+           out_c % (GRAD_VECTORS * 8) == 0 && plane % 8 == 0 &&
            g->k_h * g->k_w <= JVAE_DIRECT_MAX_TAPS;
 }
 

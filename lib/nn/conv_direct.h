@@ -85,10 +85,11 @@ void jvae_direct_transpose(float *padded, const float *grad_padded, const jvae_p
  * position, 16 channels of the gradient (one load each of two vectors) times
  * 6 taps of the padded image (one broadcast each) go into 12 accumulators,
  * and a tile's sum over one image's positions is added once into a
- * (rows, out_c) gradient. No column matrix, no packing, and any grid width;
- * it beat OpenBLAS's GEMM only on grids from 16 wide (bench/README.md), so
- * it fits those: AVX2 and FMA, out_c a multiple of 16, grid_w a multiple of
- * 16, at most JVAE_DIRECT_MAX_TAPS taps. */
+ * (rows, out_c) gradient. No column matrix, no packing, and any grid width.
+ * It fits with AVX2 and FMA, out_c a multiple of 16, a grid of a multiple of
+ * 8 positions (the moves to channels last go by 8x8 blocks) and at most
+ * JVAE_DIRECT_MAX_TAPS taps; where it beats OpenBLAS's GEMM is the callers'
+ * choice (conv2d.c, conv2d_transpose.c). */
 int jvae_direct_weight_grad_fits(const jvae_patch_geometry *g, int out_c);
 
 /* grad_t (plane, out_c) = grad (out_c, plane), one image, for plane and
