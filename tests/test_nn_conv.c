@@ -275,7 +275,8 @@ static void test_gradients(void **state)
  * conv_direct.h compute where the CPU has them, and two with 16 channels on
  * the grid's side (a conv's output, a transposed conv's input), on 16x16 and
  * 8x8 grids, whose weight gradient (and a transposed conv's input gradient)
- * they compute too: the conv's from 16 wide, the transposed conv's on both. */
+ * they compute too: the conv's from 16 wide, the transposed conv's on both;
+ * the last also takes the transposed pass forward on its 8-wide grid. */
 static void test_gradients_paper_geometry(void **state)
 {
     const conv_layer *layer = *state;
@@ -286,7 +287,7 @@ static void test_gradients_paper_geometry(void **state)
                                 {conv ? 1 : 2, conv ? 2 : 1},
                                 {4, 4},
                                 {conv ? 2 : 16, conv ? 16 : 2},
-                                {conv ? 2 : 16, conv ? 16 : 2}};
+                                {conv ? 2 : 16, conv ? 16 : 4}};
     const int sides[5] = {4, conv ? 8 : 4, conv ? 32 : 16, conv ? 32 : 16, conv ? 16 : 8};
     for (int i = 0; i < 5; i++) {
         jvae_conv_dims d;

@@ -23,8 +23,8 @@
  * padded images as the cache budget holds (direct_split), and the kernel reads
  * them where they are; the weights are packed once per call into a panel
  * shared by the workers. Likewise the input gradient skips dcol and col2im
- * where conv_direct.h's transposed pass fits (the paper's 4x4/2/1 geometry on
- * grids from 16 wide, in_c a multiple of 4): each image's dY is padded into
+ * where conv_direct.h's transposed pass fits (the paper's 4x4/2/1 geometry,
+ * in_c a multiple of 4), on grids from 16 wide: each image's dY is padded into
  * col, which the weight gradient has spent, and the pass writes the padded
  * copy that col2im would have folded. And the weight gradient skips im2col
  * and the GEMM where conv_direct.h's weight gradient fits, on grids from 16
@@ -90,7 +90,10 @@ static conv_plan plan_for(const jvae_conv_dims *d, int threads)
     p.direct = jvae_direct_conv_fits(&p.patches, d->out_c);
     /* The padded gradient of one image goes where col was. */
     const jvae_patch_geometry grad = jvae_direct_transpose_grad_geometry(&g, d->out_c);
-    p.transpose = jvae_direct_transpose_fits(&g, d->in_c) &&
+    /* Only from 16-wide grids: on the 8-wide ones the GEMM path was as fast
+     * (one image's 8 runs fill three tiles, the last by two thirds), and
+     * taking them cost 1 % of a 2-thread training step of the MNIST network. */
+    p.transpose = jvae_direct_transpose_fits(&g, d->in_c) && g.grid_w >= 16 &&
                   jvae_padded_floats(&grad) <= (size_t)p.rows * p.plane;
     /* One image's gradient, channels last, goes where col would be. Only
      * from 16-wide grids: on the 8-wide ones OpenBLAS's GEMM, whose inner

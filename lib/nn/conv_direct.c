@@ -145,14 +145,10 @@ void jvae_direct_conv(float *out, const float *padded, int count, const jvae_pat
  * phase's run in the padded image, written once each. */
 #define PHASE_TAPS 4
 
-/* Grids from 16 wide: on the 8-wide ones the GEMM path was as fast (one
- * image's 8 runs fill three tiles, the last one by two thirds), and taking
- * them cost 1 % of a 2-thread training step of the MNIST network. */
 int jvae_direct_transpose_fits(const jvae_patch_geometry *g, int channels)
 {
     return jvae_direct_conv_fits(g, channels) && g->k_h == 4 && g->k_w == 4 && g->stride == 2 &&
-           g->pad == 1 && g->height == 2 * g->grid_h && g->width == 2 * g->grid_w &&
-           g->grid_w >= 2 * RUN;
+           g->pad == 1 && g->height == 2 * g->grid_h && g->width == 2 * g->grid_w;
 }
 
 jvae_patch_geometry jvae_direct_transpose_grad_geometry(const jvae_patch_geometry *g,

@@ -56,9 +56,9 @@ void jvae_direct_conv(float *out, const float *padded, int count, const jvae_pat
                       const float *panel, int out_c, const float *bias, int relu);
 
 /* The transposed pass, for the paper's geometry only (4x4 kernel, stride 2,
- * padding 1, image sides twice the grid's), grids at least 16 wide, and the
- * conditions of jvae_direct_conv_fits with `channels` the image's channels,
- * g->channels. */
+ * padding 1, image sides twice the grid's) and the conditions of
+ * jvae_direct_conv_fits with `channels` the image's channels, g->channels.
+ * Where it beats the GEMM and col2im is the callers' choice. */
 int jvae_direct_transpose_fits(const jvae_patch_geometry *g, int channels);
 
 /* The geometry to pad the gradient (grad_channels, grid_h, grid_w) with
