@@ -144,11 +144,11 @@ static void test_matches_ref(void **state)
         /* a 1x1 kernel */
         {1, 7, 8, 8, 4, 1, 1, 0, 1},
         /* the paper's geometry with 4 input channels, which the transposed
-         * pass takes too: rows of two and three runs */
+         * pass fits too: rows of two and three runs */
         {3, 4, 32, 32, 8, 4, 2, 1, 0},
         {2, 4, 16, 48, 4, 4, 2, 1, 1},
         /* the paper's single-channel first layer and a middle one, whose
-         * 8-wide grid the transposed pass takes too: rows of one run */
+         * 8-wide grid the transposed pass fits too: rows of one run */
         {2, 1, 64, 64, 32, 4, 2, 1, 1},
         {2, 32, 16, 16, 64, 4, 2, 1, 1},
     };
