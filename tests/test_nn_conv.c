@@ -393,8 +393,8 @@ static void test_fast_matches_ref(void **state)
  * cache budget; large channel counts force several groups, a partial last
  * group, and groups of one sample (which skip the channel-major moves). A
  * partial group is wanted both with one GEMM per group and with one per
- * sample (jvae_per_sample_gemms). The channel count that achieves each is
- * searched, so the test keeps covering those paths if the budget or the
+ * sample (jvae_per_sample_gemms). The image side and channel count that
+ * achieve each are searched, so the test keeps covering those paths if the budget or the
  * rule changes. */
 static void test_fast_matches_ref_across_groups(void **state)
 {
@@ -403,14 +403,16 @@ static void test_fast_matches_ref_across_groups(void **state)
     jvae_rng_seed(&rng, 78);
     const int batch = 5;
     int found_partial[2] = {0, 0}, found_single = 0; /* found_partial[per_sample] */
+    for (int side = 12; side <= 32; side += 4)
     for (int channels = 1;
          channels <= 512 && !(found_partial[0] && found_partial[1] && found_single); channels++) {
         jvae_conv_dims d;
         if (layer == &CONV2D)
-            assert_int_equal(jvae_conv_dims_init(&d, batch, channels, 12, 12, 3, 3, 3, 1, 1), 0);
+            assert_int_equal(
+                jvae_conv_dims_init(&d, batch, channels, side, side, 3, 3, 3, 1, 1), 0);
         else
             assert_int_equal(
-                jvae_conv_transpose_dims_init(&d, batch, 3, 12, 12, channels, 3, 3, 1, 1), 0);
+                jvae_conv_transpose_dims_init(&d, batch, 3, side, side, channels, 3, 3, 1, 1), 0);
         size_t rows, plane;
         const int per_sample = takes_per_sample_gemms(layer, &d, &rows, &plane);
         const int group = jvae_split_batch(batch, rows, plane, 1).group;
@@ -427,7 +429,7 @@ static void test_fast_matches_ref_across_groups(void **state)
 
 /* The single-channel layers at either end of the paper's network (conv 1→C
  * on 32x32 images, transposed C→1 back to 32x32, 4x4/2/1) run one GEMM per
- * sample. Batches of 5 and 17 against 1 to 3 threads give one group, several
+ * sample. Batches of 5 and 40 against 1 to 3 threads give one group, several
  * groups with a partial last one, and uneven blocks of groups per worker
  * (tolerances as in compare_with_ref). */
 static void test_single_channel_layers(void **state)
@@ -435,7 +437,7 @@ static void test_single_channel_layers(void **state)
     const conv_layer *layer = *state;
     jvae_rng rng;
     jvae_rng_seed(&rng, 80);
-    const int batches[2] = {5, 17};
+    const int batches[2] = {5, 40};
     for (int b = 0; b < 2; b++)
         for (int threads = 1; threads <= 3; threads++) {
             jvae_conv_dims d;
@@ -447,7 +449,7 @@ static void test_single_channel_layers(void **state)
             size_t rows, plane;
             assert_true(takes_per_sample_gemms(layer, &d, &rows, &plane));
             const jvae_batch_split split = jvae_split_batch(batches[b], rows, plane, threads);
-            if (batches[b] == 17 && threads == 1)
+            if (batches[b] == 40 && threads == 1)
                 assert_true(split.groups > 1 && batches[b] % split.group != 0);
             compare_with_ref(layer, &d, &rng, threads);
         }

@@ -4,14 +4,17 @@
  * geometries that exercise what the GEMM path never sees: runs of a tile
  * that lie in different rows and images, a last tile with one or two runs,
  * a last tile of one to five taps, strides 1 to 3, kernels that are not 4x4,
- * non-square images and the fused ReLU. Then the paper's layers must take
- * these paths on a CPU that has AVX2 and FMA, and the others must not, so
- * that the conv tests of test_nn_conv keep covering both.
+ * non-square images and the fused ReLU. Then the paper's layers must fit
+ * these kernels where they run (AVX2 and FMA, and JVAE_MAX_ISA allowing
+ * them), and the others must not; which layers take them is conv2d.c's and
+ * conv2d_transpose.c's choice, which test_nn_conv covers under each
+ * JVAE_MAX_ISA.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/cpu.h"
 #include "gradcheck.h"
 #include "nn/conv_direct.h"
 #include "nn/nn.h"
@@ -119,15 +122,16 @@ static int check_case(const direct_case *t, jvae_rng *rng)
     return transposed;
 }
 
-static int cpu_has_avx2_fma(void)
+/* The kernels run where the CPU has AVX2 and FMA and JVAE_MAX_ISA allows them. */
+static int kernels_run(void)
 {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return jvae_cpu_isa() >= JVAE_ISA_AVX2;
 }
 
 static void test_matches_ref(void **state)
 {
     (void)state;
-    if (!cpu_has_avx2_fma()) skip();
+    if (!kernels_run()) skip();
     jvae_rng rng;
     jvae_rng_seed(&rng, 91);
     const direct_case cases[] = {
@@ -214,7 +218,7 @@ static void check_weight_grad(const direct_case *t, jvae_rng *rng)
 static void test_weight_grad_matches_ref(void **state)
 {
     (void)state;
-    if (!cpu_has_avx2_fma()) skip();
+    if (!kernels_run()) skip();
     jvae_rng rng;
     jvae_rng_seed(&rng, 92);
     /* rows = in_c·k² ends in a tile of 4, 3, 2, 5, 1, 2, 2 and 4 taps (no ReLU here) */
@@ -246,10 +250,10 @@ static jvae_patch_geometry paper_geometry(int channels, int side, int grid)
     return g;
 }
 
-static void test_paper_layers_take_the_direct_path(void **state)
+static void test_the_papers_layers_fit(void **state)
 {
     (void)state;
-    if (!cpu_has_avx2_fma()) skip();
+    if (!kernels_run()) skip();
     /* (in side, out_c) of the encoders of 32x32 and 64x64 images */
     const int layers[][3] = {{1, 32, 32}, {32, 16, 64}, {1, 64, 32}, {32, 32, 32}, {32, 16, 64}};
     for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
@@ -307,7 +311,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches_ref),
         cmocka_unit_test(test_weight_grad_matches_ref),
-        cmocka_unit_test(test_paper_layers_take_the_direct_path),
+        cmocka_unit_test(test_the_papers_layers_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

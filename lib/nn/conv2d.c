@@ -37,14 +37,24 @@
  * col2im work through; then, for backward, one (out_c, R) weight gradient
  * per worker past the first, the transposed pass's panels and each worker's
  * direct weight gradient sums, or for the direct forward its weight panel.
+ *
+ * On CPUs with AVX-512 the paper's 4x4/2/1 layers on grids of a multiple
+ * of 16 positions take none of the above: every pass runs on tap strips
+ * (conv_strips.h), group by group of images, with no column matrix and no
+ * moves of the batch layout: the forward straight into out, the weight
+ * gradient from the input's strips and dY moved channels last, the input
+ * gradient from the strips of dY by output phase.
  */
 #include "nn/nn.h"
 
-#include <cblas.h>
 #include <string.h>
 
 #include "nn/conv_direct.h"
+#include "nn/conv_strips.h"
+#include "nn/gemm.h"
 #include "nn/im2col.h"
+#include "nn/strips.h"
+#include "nn/tiles.h"
 
 /* The sizes every fast pass needs. */
 typedef struct conv_plan {
@@ -87,18 +97,21 @@ static conv_plan plan_for(const jvae_conv_dims *d, int threads)
     p.front = ((size_t)p.rows + p.moved_rows) * (size_t)p.split.group * p.plane;
     p.direct_split = jvae_split_batch(d->batch, padded, 1, threads < 1 ? 1 : threads);
 #if JVAE_DIRECT_CONV
-    p.direct = jvae_direct_conv_fits(&p.patches, d->out_c);
+    /* Where the GEMMs run our AVX-512 kernels, the GEMM path beats these
+     * AVX2 kernels on the paper's networks (bench/README.md). */
+    const int avx2 = !jvae_gemm_avx512();
+    p.direct = avx2 && jvae_direct_conv_fits(&p.patches, d->out_c);
     /* The padded gradient of one image goes where col was. */
     const jvae_patch_geometry grad = jvae_direct_transpose_grad_geometry(&g, d->out_c);
     /* Only from 16-wide grids: on the 8-wide ones the GEMM path was as fast
      * (one image's 8 runs fill three tiles, the last by two thirds), and
      * taking them cost 1 % of a 2-thread training step of the MNIST network. */
-    p.transpose = jvae_direct_transpose_fits(&g, d->in_c) && g.grid_w >= 16 &&
+    p.transpose = avx2 && jvae_direct_transpose_fits(&g, d->in_c) && g.grid_w >= 16 &&
                   jvae_padded_floats(&grad) <= (size_t)p.rows * p.plane;
     /* One image's gradient, channels last, goes where col would be. Only
      * from 16-wide grids: on the 8-wide ones OpenBLAS's GEMM, whose inner
      * dimension spans a group of images, was as fast or faster. */
-    p.direct_grad = jvae_direct_weight_grad_fits(&p.patches, d->out_c) && g.grid_w >= 16;
+    p.direct_grad = avx2 && jvae_direct_weight_grad_fits(&p.patches, d->out_c) && g.grid_w >= 16;
     if (p.direct_grad && p.out_sample > p.front) p.front = p.out_sample;
 #else
     p.direct = p.transpose = p.direct_grad = 0;
@@ -119,8 +132,82 @@ static conv_slice slice_of(const conv_plan *p, float *scratch, int worker)
     return s;
 }
 
+/* ---- AVX-512: every pass on tap strips (conv_strips.h) ---- */
+
+/* The paper's 4x4/2/1 geometry on grids of a multiple of 16 positions, on a
+ * CPU with AVX-512: the forward, the weight gradient and the input gradient
+ * all fit, and they beat the GEMM path on every layer of the paper's
+ * networks (bench/README.md). */
+static int takes_strips(const jvae_conv_dims *d)
+{
+    const jvae_patch_geometry g = {d->in_c, d->in_h, d->in_w, d->out_h, d->out_w,
+                                   d->k_h,  d->k_w,  d->stride, d->pad};
+    return jvae_strips_phases_fit(&g);
+}
+
+/* Per worker: the strips of a group of input images and of their output
+ * gradients (as the phases' 3x3 kernel sees them), their phases (one input
+ * gradient's worth each) and their output gradients channels last; after
+ * the slices, the weight panels, and in backward the
+ * partial weight gradients of the workers past the first and every worker's
+ * transposed weight gradient sums. */
+typedef struct strip_plan {
+    jvae_patch_geometry patches, grad;
+    jvae_batch_split split;
+    size_t strips, grad_strips, phases, grad_rows; /* floats of one group's */
+    size_t slice, panels, weight_floats, in_sample, out_sample;
+} strip_plan;
+
+typedef struct strip_slice {
+    float *strips, *grad_strips, *phases, *grad_rows;
+} strip_slice;
+
+static strip_plan strip_plan_for(const jvae_conv_dims *d, int threads)
+{
+    strip_plan p;
+    const jvae_patch_geometry g = {d->in_c, d->in_h, d->in_w, d->out_h, d->out_w,
+                                   d->k_h,  d->k_w,  d->stride, d->pad};
+    p.patches = g;
+    p.grad = jvae_strips_phase_geometry(&g, d->out_c);
+    p.in_sample = (size_t)d->in_c * d->in_h * d->in_w;
+    p.out_sample = (size_t)d->out_c * d->out_h * d->out_w;
+    p.weight_floats = (size_t)d->out_c * d->in_c * d->k_h * d->k_w;
+    const size_t strips = jvae_strip_image_floats(&g), grad = jvae_strip_image_floats(&p.grad);
+    p.split = jvae_split_strips(d->batch, strips + grad + p.in_sample + p.out_sample,
+                                threads < 1 ? 1 : threads);
+    p.strips = (size_t)p.split.group * strips;
+    p.grad_strips = (size_t)p.split.group * grad;
+    p.phases = (size_t)p.split.group * p.in_sample;
+    p.grad_rows = (size_t)p.split.group * p.out_sample;
+    p.slice = p.strips + p.grad_strips + p.phases + p.grad_rows;
+    const size_t forward = jvae_strips_panel_floats(d->out_c, d->in_c * d->k_h * d->k_w);
+    const size_t backward = jvae_strips_phase_panel_floats(d->out_c, d->in_c);
+    p.panels = forward > backward ? forward : backward;
+    return p;
+}
+
+#if JVAE_TILES
+static strip_slice strip_slice_of(const strip_plan *p, float *scratch, int worker)
+{
+    strip_slice s;
+    s.strips = scratch + (size_t)worker * p->slice;
+    s.grad_strips = s.strips + p->strips;
+    s.phases = s.grad_strips + p->grad_strips;
+    s.grad_rows = s.phases + p->phases;
+    return s;
+}
+#endif
+
+static size_t strip_scratch_floats(const jvae_conv_dims *d, int threads)
+{
+    const strip_plan p = strip_plan_for(d, threads);
+    const size_t workers = (size_t)p.split.threads;
+    return workers * p.slice + p.panels + (2 * workers - 1) * p.weight_floats;
+}
+
 static size_t scratch_floats_at(const jvae_conv_dims *d, int threads)
 {
+    if (takes_strips(d)) return strip_scratch_floats(d, threads);
     const conv_plan p = plan_for(d, threads);
     /* After the slices: backward's partial weight gradients, the transposed
      * pass's panels and each worker's direct weight gradient sums, or the
@@ -157,13 +244,12 @@ static void forward_group(float *out, const float *in, const float *weight, cons
             float *y_n = y + n * p->out_sample;
             for (int o = 0; o < d->out_c; o++)
                 for (size_t i = 0; i < p->plane; i++) y_n[o * p->plane + i] = bias[o];
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->out_c, (int)p->plane,
-                        p->rows, 1.0f, weight, p->rows, s->col + n * p->plane, columns, 1.0f,
-                        y_n, (int)p->plane);
+            jvae_gemm_nn(d->out_c, (int)p->plane, p->rows, weight, p->rows, s->col + n * p->plane,
+                         columns, 1.0f, y_n, (int)p->plane);
         }
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->out_c, columns, p->rows, 1.0f,
-                    weight, p->rows, s->col, columns, 0.0f, s->channel_major, columns);
+        jvae_gemm_nn(d->out_c, columns, p->rows, weight, p->rows, s->col, columns, 0.0f,
+                     s->channel_major, columns);
         jvae_channel_major_to_batch_bias(y, s->channel_major, bias, count, d->out_c, p->plane);
     }
     /* While the group's output is still in cache. */
@@ -208,10 +294,83 @@ static void forward_worker(void *context, int worker, int workers)
                       group * p->split.group);
 }
 
+#if JVAE_TILES
+/* Everything the workers of a pass on strips share. */
+typedef struct strip_job {
+    float *out, *din, *dweight, *dbias, *partials, *sums;
+    const float *in, *dout, *bias, *panels;
+    int relu_out, relu_in;
+    const jvae_conv_dims *d;
+    const strip_plan *p;
+    float *scratch;
+} strip_job;
+
+/* Each output is one sum whatever the grouping: workers take even blocks of
+ * images, in groups. */
+static void strip_forward_worker(void *context, int worker, int workers)
+{
+    const strip_job *j = context;
+    const strip_plan *p = j->p;
+    const strip_slice s = strip_slice_of(p, j->scratch, worker);
+    int begin, end;
+    jvae_pool_block(j->d->batch, worker, workers, &begin, &end);
+    for (int first = begin; first < end; first += p->split.group) {
+        const int count = end - first < p->split.group ? end - first : p->split.group;
+        jvae_strips_fill(s.strips, j->in + first * p->in_sample, count, &p->patches);
+        jvae_strips_forward(j->out + first * p->out_sample, s.strips, count, &p->patches,
+                            j->panels, j->d->out_c, j->bias, j->relu_out, 0);
+    }
+}
+
+/* Workers take blocks of groups, each summing its own weight gradient. */
+static void strip_backward_worker(void *context, int worker, int workers)
+{
+    const strip_job *j = context;
+    const strip_plan *p = j->p;
+    const jvae_conv_dims *d = j->d;
+    const strip_slice s = strip_slice_of(p, j->scratch, worker);
+    const size_t plane = (size_t)d->out_h * d->out_w;
+    const int rows = d->in_c * d->k_h * d->k_w;
+    float *sums = j->sums + (size_t)worker * p->weight_floats; /* (R, out_c) */
+    memset(sums, 0, p->weight_floats * sizeof *sums);
+    jvae_channel_sums_add(j->dbias, j->dout, d->batch, d->out_c, plane, worker, workers);
+    int begin, end;
+    jvae_pool_block(p->split.groups, worker, workers, &begin, &end);
+    for (int group = begin; group < end; group++) {
+        const int first = group * p->split.group;
+        const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
+        const float *x = j->in + first * p->in_sample, *dy = j->dout + first * p->out_sample;
+        jvae_strips_fill(s.strips, x, count, &p->patches);
+        jvae_strips_channels_last(s.grad_rows, dy, count, d->out_c, plane);
+        jvae_strips_weight_grad(sums, s.grad_rows, d->out_c, s.strips, count, &p->patches);
+        if (j->din == NULL) continue;
+        float *dx = j->din + first * p->in_sample;
+        jvae_strips_fill(s.grad_strips, dy, count, &p->grad);
+        jvae_strips_phases(dx, s.grad_strips, count, &p->patches, j->panels, d->out_c, s.phases,
+                           !j->relu_in, NULL);
+        if (j->relu_in) jvae_relu_backward_in_place(dx, x, (size_t)count * p->in_sample);
+    }
+    float *dw = jvae_worker_weight_gradient(j->dweight, j->partials, worker, p->weight_floats);
+    jvae_strips_sums_add(dw, sums, d->out_c, rows);
+}
+#endif
+
 void jvae_conv2d_forward_mt(float *out, const float *in, const float *weight, const float *bias,
                             int relu_out, const jvae_conv_dims *d, float *scratch,
                             jvae_pool *pool)
 {
+#if JVAE_TILES
+    if (takes_strips(d)) {
+        const strip_plan p = strip_plan_for(d, jvae_pool_threads(pool));
+        const int workers = p.split.threads;
+        float *panels = scratch + (size_t)workers * p.slice;
+        jvae_strips_pack(panels, weight, d->out_c, d->in_c * d->k_h * d->k_w);
+        strip_job job = {.out = out, .in = in, .bias = bias, .panels = panels,
+                         .relu_out = relu_out, .d = d, .p = &p, .scratch = scratch};
+        jvae_pool_run(pool, workers, strip_forward_worker, &job);
+        return;
+    }
+#endif
     const conv_plan p = plan_for(d, jvae_pool_threads(pool));
     const int workers = p.direct ? p.direct_split.threads : p.split.threads;
     float *panel = scratch + (size_t)workers * p.slice;
@@ -238,13 +397,12 @@ static void gemm_weight_grad(float *dweight, const float *dy, const float *in,
     jvae_im2col(s->col, in + first * p->in_sample, count, &p->patches, s->padded);
     if (p->per_sample || count == 1) {
         for (int n = 0; n < count; n++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->out_c, p->rows,
-                        (int)p->plane, 1.0f, dy + n * p->out_sample, (int)p->plane,
-                        s->col + n * p->plane, columns, 1.0f, dweight, p->rows);
+            jvae_gemm_nt(d->out_c, p->rows, (int)p->plane, dy + n * p->out_sample, (int)p->plane,
+                         s->col + n * p->plane, columns, 1.0f, dweight, p->rows);
     } else {
         jvae_batch_to_channel_major(s->channel_major, dy, count, d->out_c, p->plane);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->out_c, p->rows, columns, 1.0f,
-                    s->channel_major, columns, s->col, columns, 1.0f, dweight, p->rows);
+        jvae_gemm_nt(d->out_c, p->rows, columns, s->channel_major, columns, s->col, columns, 1.0f,
+                     dweight, p->rows);
     }
 }
 
@@ -297,12 +455,11 @@ static void backward_group(float *din, float *dweight, float *grad_sums, const f
         jvae_batch_to_channel_major(s->channel_major, dy, count, d->out_c, p->plane);
     if (by_sample)
         for (int n = 0; n < count; n++)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, plane, d->out_c, 1.0f,
-                        weight, p->rows, dy + n * p->out_sample, plane, 0.0f,
-                        s->col + n * p->plane, columns);
+            jvae_gemm_tn(p->rows, plane, d->out_c, weight, p->rows, dy + n * p->out_sample, plane,
+                         0.0f, s->col + n * p->plane, columns);
     else
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, columns, d->out_c, 1.0f,
-                    weight, p->rows, s->channel_major, columns, 0.0f, s->col, columns);
+        jvae_gemm_tn(p->rows, columns, d->out_c, weight, p->rows, s->channel_major, columns, 0.0f,
+                     s->col, columns);
     if (!relu_in) {
         jvae_col2im_add(dx, s->col, count, &p->patches, s->padded);
         return;
@@ -338,6 +495,23 @@ void jvae_conv2d_backward_mt(float *din, float *dweight, float *dbias, const flo
                              const float *in, const float *weight, int relu_in,
                              const jvae_conv_dims *d, float *scratch, jvae_pool *pool)
 {
+#if JVAE_TILES
+    if (takes_strips(d)) {
+        const strip_plan p = strip_plan_for(d, jvae_pool_threads(pool));
+        const int workers = p.split.threads;
+        float *panels = scratch + (size_t)workers * p.slice;
+        float *partials = panels + p.panels; /* (workers − 1, out_c, R) */
+        float *sums = partials + (size_t)(workers - 1) * p.weight_floats; /* (workers, R, out_c) */
+        if (din != NULL) jvae_strips_phase_pack(panels, weight, d->out_c, d->in_c);
+        strip_job job = {.din = din, .dweight = dweight, .dbias = dbias, .partials = partials,
+                         .sums = sums,
+                         .in = in, .dout = dout, .panels = panels, .relu_in = relu_in, .d = d,
+                         .p = &p, .scratch = scratch};
+        jvae_pool_run(pool, workers, strip_backward_worker, &job);
+        jvae_partials_add(dweight, partials, workers, p.weight_floats);
+        return;
+    }
+#endif
     const conv_plan p = plan_for(d, jvae_pool_threads(pool));
     const int workers = p.split.threads;
     float *partials = scratch + (size_t)workers * p.slice; /* (workers − 1, out_c, R) */

@@ -30,14 +30,23 @@
  * backward, one (in_c, Q) weight gradient per worker past the first, each
  * worker's direct weight gradient sums and dX's weight panel, or for the
  * direct forward the transposed pass's panels.
+ *
+ * On CPUs with AVX-512 the paper's 4x4/2/1 layers on grids of a multiple
+ * of 16 positions run on tap strips (conv_strips.h) instead, group by group
+ * of images: the forward by output phase from the strips of X (but for
+ * layers of fewer than 8 output channels), the backward from the strips of
+ * dout, dW against X moved channels last and dX as conv2d's forward.
  */
 #include "nn/nn.h"
 
-#include <cblas.h>
 #include <string.h>
 
 #include "nn/conv_direct.h"
+#include "nn/conv_strips.h"
+#include "nn/gemm.h"
 #include "nn/im2col.h"
+#include "nn/strips.h"
+#include "nn/tiles.h"
 
 /* The sizes every fast pass needs. */
 typedef struct transpose_plan {
@@ -85,14 +94,17 @@ static transpose_plan plan_for(const jvae_conv_dims *d, int threads)
      * 61 for dSprites' 64 -> 32), and the pass trained the MNIST network 1-4 %
      * faster, while on the 64-channel layer it was 1 % slower. */
     const int pays = g.grid_w >= 16 || d->in_c <= 32;
-    p.transpose = jvae_direct_transpose_fits(&g, d->out_c) && pays &&
+    /* Where the GEMMs run our AVX-512 kernels, the GEMM path beats these
+     * AVX2 kernels on the paper's networks (bench/README.md). */
+    const int avx2 = !jvae_gemm_avx512();
+    p.transpose = avx2 && jvae_direct_transpose_fits(&g, d->out_c) && pays &&
                   jvae_padded_floats(&input) <= (size_t)p.rows * p.in_plane;
     /* One image's input, channels last, goes where col would be. dX then
      * comes from the direct forward, so that must fit too (8-wide grids and
      * up). Unlike conv2d's, this pays on 8-wide grids as well: it replaces
      * both GEMMs and im2col, and the weight gradient's GEMM has in_c rows. */
-    p.direct_grad =
-        jvae_direct_weight_grad_fits(&g, d->in_c) && jvae_direct_conv_fits(&g, d->in_c);
+    p.direct_grad = avx2 && jvae_direct_weight_grad_fits(&g, d->in_c) &&
+                    jvae_direct_conv_fits(&g, d->in_c);
     if (p.direct_grad && p.in_sample > p.front) p.front = p.in_sample;
 #else
     p.transpose = p.direct_grad = 0;
@@ -111,7 +123,87 @@ static transpose_slice slice_of(const transpose_plan *p, float *scratch, int wor
     return s;
 }
 
-static size_t scratch_floats_at(const jvae_conv_dims *d, int threads)
+/* ---- AVX-512: passes on tap strips (conv_strips.h) ---- */
+
+/* The paper's 4x4/2/1 geometry on grids of a multiple of 16 positions, on a
+ * CPU with AVX-512: both passes fit, and beat the GEMM path on the paper's
+ * networks (bench/README.md), but for the forward of a layer of fewer than
+ * 8 output channels (the single-channel last one): the phases' tiles are 8
+ * output channels, where the GEMM path's are out_c·16 rows. */
+static int backward_takes_strips(const jvae_conv_dims *d)
+{
+    const jvae_patch_geometry g = {d->out_c, d->out_h, d->out_w, d->in_h, d->in_w,
+                                   d->k_h,   d->k_w,   d->stride, d->pad};
+    return jvae_strips_phases_fit(&g);
+}
+
+static int forward_takes_strips(const jvae_conv_dims *d)
+{
+    return backward_takes_strips(d) && d->out_c >= 8;
+}
+
+/* Per worker: the strips of a group of output gradients (seen through the
+ * grid of input positions), the inputs channels last, the strips of the
+ * inputs (as the phases' 3x3 kernel sees them) and the phases of the
+ * outputs; after the slices, the weight panels, the partial weight gradients
+ * of the workers past the first and every worker's transposed weight
+ * gradient sums. */
+typedef struct strip_plan {
+    jvae_patch_geometry patches, input;
+    jvae_batch_split split;
+    size_t strips, input_rows, input_strips, phases; /* floats of one group's */
+    size_t slice, panels, weight_floats, in_sample, out_sample;
+} strip_plan;
+
+typedef struct strip_slice {
+    float *strips, *input_rows, *input_strips, *phases;
+} strip_slice;
+
+static strip_plan strip_plan_for(const jvae_conv_dims *d, int threads)
+{
+    strip_plan p;
+    const jvae_patch_geometry g = {d->out_c, d->out_h, d->out_w, d->in_h, d->in_w,
+                                   d->k_h,   d->k_w,   d->stride, d->pad};
+    p.patches = g;
+    p.input = jvae_strips_phase_geometry(&g, d->in_c);
+    p.in_sample = (size_t)d->in_c * d->in_h * d->in_w;
+    p.out_sample = (size_t)d->out_c * d->out_h * d->out_w;
+    const int rows = d->out_c * d->k_h * d->k_w;
+    p.weight_floats = (size_t)d->in_c * (size_t)rows;
+    const size_t strips = jvae_strip_image_floats(&g), input = jvae_strip_image_floats(&p.input);
+    p.split = jvae_split_strips(d->batch, strips + p.in_sample + input + p.out_sample,
+                                threads < 1 ? 1 : threads);
+    p.strips = (size_t)p.split.group * strips;
+    p.input_rows = (size_t)p.split.group * p.in_sample;
+    p.input_strips = (size_t)p.split.group * input;
+    p.phases = (size_t)p.split.group * p.out_sample;
+    p.slice = p.strips + p.input_rows + p.input_strips + p.phases;
+    const size_t forward = jvae_strips_phase_panel_floats(d->in_c, d->out_c);
+    const size_t backward = jvae_strips_panel_floats(d->in_c, rows);
+    p.panels = forward > backward ? forward : backward;
+    return p;
+}
+
+#if JVAE_TILES
+static strip_slice strip_slice_of(const strip_plan *p, float *scratch, int worker)
+{
+    strip_slice s;
+    s.strips = scratch + (size_t)worker * p->slice;
+    s.input_rows = s.strips + p->strips;
+    s.input_strips = s.input_rows + p->input_rows;
+    s.phases = s.input_strips + p->input_strips;
+    return s;
+}
+#endif
+
+static size_t strip_scratch_floats(const jvae_conv_dims *d, int threads)
+{
+    const strip_plan p = strip_plan_for(d, threads);
+    const size_t workers = (size_t)p.split.threads;
+    return workers * p.slice + p.panels + (2 * workers - 1) * p.weight_floats;
+}
+
+static size_t gemm_scratch_floats(const jvae_conv_dims *d, int threads)
 {
     const transpose_plan p = plan_for(d, threads);
     /* After the slices: backward's partial weight gradients, each worker's
@@ -121,6 +213,15 @@ static size_t scratch_floats_at(const jvae_conv_dims *d, int threads)
     const size_t backward = workers - 1 + (p.direct_grad ? workers + 1 : 0);
     const size_t shared = backward > (size_t)p.transpose ? backward : (size_t)p.transpose;
     return workers * p.slice + shared * p.weight_floats;
+}
+
+static size_t scratch_floats_at(const jvae_conv_dims *d, int threads)
+{
+    if (!backward_takes_strips(d)) return gemm_scratch_floats(d, threads);
+    const size_t strips = strip_scratch_floats(d, threads);
+    if (forward_takes_strips(d)) return strips;
+    const size_t gemm = gemm_scratch_floats(d, threads);
+    return gemm > strips ? gemm : strips;
 }
 
 size_t jvae_conv2d_transpose_scratch_floats_mt(const jvae_conv_dims *d, int threads)
@@ -158,13 +259,12 @@ static void forward_group(float *out, const float *in, const float *weight, cons
 #endif
     if (p->per_sample || count == 1) { /* X_n (in_c, P) straight from in */
         for (int n = 0; n < count; n++)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, (int)p->in_plane,
-                        d->in_c, 1.0f, weight, p->rows, x + n * p->in_sample, (int)p->in_plane,
-                        0.0f, s->col + n * p->in_plane, columns);
+            jvae_gemm_tn(p->rows, (int)p->in_plane, d->in_c, weight, p->rows, x + n * p->in_sample,
+                         (int)p->in_plane, 0.0f, s->col + n * p->in_plane, columns);
     } else {
         jvae_batch_to_channel_major(s->channel_major, x, count, d->in_c, p->in_plane);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->rows, columns, d->in_c, 1.0f,
-                    weight, p->rows, s->channel_major, columns, 0.0f, s->col, columns);
+        jvae_gemm_tn(p->rows, columns, d->in_c, weight, p->rows, s->channel_major, columns, 0.0f,
+                     s->col, columns);
     }
     jvae_col2im_bias(y, s->col, bias, count, &p->patches, s->padded);
     /* While the group's output is still in cache. */
@@ -192,10 +292,85 @@ static void forward_worker(void *context, int worker, int workers)
                       group * j->p->split.group);
 }
 
+#if JVAE_TILES
+/* Everything the workers of a pass on strips share. */
+typedef struct strip_job {
+    float *out, *din, *dweight, *dbias, *partials, *sums;
+    const float *in, *dout, *bias, *panels;
+    int relu_out, relu_in;
+    const jvae_conv_dims *d;
+    const strip_plan *p;
+    float *scratch;
+} strip_job;
+
+/* Each output is one sum whatever the grouping: workers take even blocks of
+ * images, in groups. */
+static void strip_forward_worker(void *context, int worker, int workers)
+{
+    const strip_job *j = context;
+    const strip_plan *p = j->p;
+    const strip_slice s = strip_slice_of(p, j->scratch, worker);
+    int begin, end;
+    jvae_pool_block(j->d->batch, worker, workers, &begin, &end);
+    for (int first = begin; first < end; first += p->split.group) {
+        const int count = end - first < p->split.group ? end - first : p->split.group;
+        float *y = j->out + first * p->out_sample;
+        jvae_strips_fill(s.input_strips, j->in + first * p->in_sample, count, &p->input);
+        jvae_strips_phases(y, s.input_strips, count, &p->patches, j->panels, j->d->in_c, s.phases,
+                           0, j->bias);
+        if (j->relu_out) jvae_relu_forward(y, y, (size_t)count * p->out_sample);
+    }
+}
+
+/* Workers take blocks of groups, each summing its own weight gradient. */
+static void strip_backward_worker(void *context, int worker, int workers)
+{
+    const strip_job *j = context;
+    const strip_plan *p = j->p;
+    const jvae_conv_dims *d = j->d;
+    const strip_slice s = strip_slice_of(p, j->scratch, worker);
+    const size_t in_plane = (size_t)d->in_h * d->in_w;
+    const int rows = d->out_c * d->k_h * d->k_w;
+    float *sums = j->sums + (size_t)worker * p->weight_floats; /* (Q, in_c) */
+    memset(sums, 0, p->weight_floats * sizeof *sums);
+    jvae_channel_sums_add(j->dbias, j->dout, d->batch, d->out_c, (size_t)d->out_h * d->out_w,
+                          worker, workers);
+    int begin, end;
+    jvae_pool_block(p->split.groups, worker, workers, &begin, &end);
+    for (int group = begin; group < end; group++) {
+        const int first = group * p->split.group;
+        const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
+        const float *x = j->in + first * p->in_sample;
+        jvae_strips_fill(s.strips, j->dout + first * p->out_sample, count, &p->patches);
+        jvae_strips_channels_last(s.input_rows, x, count, d->in_c, in_plane);
+        jvae_strips_weight_grad(sums, s.input_rows, d->in_c, s.strips, count, &p->patches);
+        if (j->din == NULL) continue;
+        /* dX is conv2d's forward of dout with the weight (in_c, Q). */
+        float *dx = j->din + first * p->in_sample;
+        jvae_strips_forward(dx, s.strips, count, &p->patches, j->panels, d->in_c, NULL, 0,
+                            !j->relu_in);
+        if (j->relu_in) jvae_relu_backward_in_place(dx, x, (size_t)count * p->in_sample);
+    }
+    float *dw = jvae_worker_weight_gradient(j->dweight, j->partials, worker, p->weight_floats);
+    jvae_strips_sums_add(dw, sums, d->in_c, rows);
+}
+#endif
+
 void jvae_conv2d_transpose_forward_mt(float *out, const float *in, const float *weight,
                                       const float *bias, int relu_out, const jvae_conv_dims *d,
                                       float *scratch, jvae_pool *pool)
 {
+#if JVAE_TILES
+    if (forward_takes_strips(d)) {
+        const strip_plan p = strip_plan_for(d, jvae_pool_threads(pool));
+        float *panels = scratch + (size_t)p.split.threads * p.slice;
+        jvae_strips_phase_pack(panels, weight, d->in_c, d->out_c);
+        strip_job job = {.out = out, .in = in, .bias = bias, .panels = panels,
+                         .relu_out = relu_out, .d = d, .p = &p, .scratch = scratch};
+        jvae_pool_run(pool, p.split.threads, strip_forward_worker, &job);
+        return;
+    }
+#endif
     const transpose_plan p = plan_for(d, jvae_pool_threads(pool));
     float *panel = scratch + (size_t)p.split.threads * p.slice;
 #if JVAE_DIRECT_CONV
@@ -251,22 +426,20 @@ static void backward_group(float *din, float *dweight, float *grad_sums, const f
     jvae_im2col(s->col, dout + first * p->out_sample, count, &p->patches, s->padded);
     if (by_sample) {
         for (int n = 0; n < count; n++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->in_c, p->rows, plane, 1.0f,
-                        x + n * p->in_sample, plane, s->col + n * p->in_plane, columns, 1.0f,
-                        dweight, p->rows);
+            jvae_gemm_nt(d->in_c, p->rows, plane, x + n * p->in_sample, plane,
+                         s->col + n * p->in_plane, columns, 1.0f, dweight, p->rows);
         if (dx == NULL) return;
         for (int n = 0; n < count; n++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->in_c, plane, p->rows, 1.0f,
-                        weight, p->rows, s->col + n * p->in_plane, columns,
-                        relu_in ? 0.0f : 1.0f, dx + n * p->in_sample, plane);
+            jvae_gemm_nn(d->in_c, plane, p->rows, weight, p->rows, s->col + n * p->in_plane,
+                         columns, relu_in ? 0.0f : 1.0f, dx + n * p->in_sample, plane);
     } else {
         jvae_batch_to_channel_major(s->channel_major, x, count, d->in_c, p->in_plane);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d->in_c, p->rows, columns, 1.0f,
-                    s->channel_major, columns, s->col, columns, 1.0f, dweight, p->rows);
+        jvae_gemm_nt(d->in_c, p->rows, columns, s->channel_major, columns, s->col, columns, 1.0f,
+                     dweight, p->rows);
         if (dx == NULL) return;
         /* X is spent: reuse its buffer for dX (in_c, G·P). */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->in_c, columns, p->rows, 1.0f,
-                    weight, p->rows, s->col, columns, 0.0f, s->channel_major, columns);
+        jvae_gemm_nn(d->in_c, columns, p->rows, weight, p->rows, s->col, columns, 0.0f,
+                     s->channel_major, columns);
         if (relu_in)
             jvae_channel_major_to_batch_store(dx, s->channel_major, count, d->in_c, p->in_plane);
         else
@@ -303,6 +476,22 @@ void jvae_conv2d_transpose_backward_mt(float *din, float *dweight, float *dbias,
                                        int relu_in, const jvae_conv_dims *d, float *scratch,
                                        jvae_pool *pool)
 {
+#if JVAE_TILES
+    if (backward_takes_strips(d)) {
+        const strip_plan p = strip_plan_for(d, jvae_pool_threads(pool));
+        const int workers = p.split.threads;
+        float *panels = scratch + (size_t)workers * p.slice;
+        float *partials = panels + p.panels; /* (workers − 1, in_c, Q) */
+        float *sums = partials + (size_t)(workers - 1) * p.weight_floats; /* (workers, Q, in_c) */
+        if (din != NULL) jvae_strips_pack(panels, weight, d->in_c, d->out_c * d->k_h * d->k_w);
+        strip_job job = {.din = din, .dweight = dweight, .dbias = dbias, .partials = partials,
+                         .sums = sums, .in = in, .dout = dout, .panels = panels,
+                         .relu_in = relu_in, .d = d, .p = &p, .scratch = scratch};
+        jvae_pool_run(pool, workers, strip_backward_worker, &job);
+        jvae_partials_add(dweight, partials, workers, p.weight_floats);
+        return;
+    }
+#endif
     const transpose_plan p = plan_for(d, jvae_pool_threads(pool));
     const int workers = p.split.threads;
     float *partials = scratch + (size_t)workers * p.slice; /* (workers − 1, in_c, Q) */

@@ -6,6 +6,8 @@
 
 #include <immintrin.h>
 
+#include "core/cpu.h"
+
 #define TILE_CHANNELS 4
 #define RUN 8  /* positions per vector */
 #define RUNS 3 /* vectors per tile */
@@ -22,8 +24,7 @@ void jvae_direct_conv_pack(float *panel, const float *weight, int out_c, int row
 
 int jvae_direct_conv_fits(const jvae_patch_geometry *g, int out_c)
 {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           g->grid_w % RUN == 0 && out_c % TILE_CHANNELS == 0 &&
+    return jvae_cpu_isa() >= JVAE_ISA_AVX2 && g->grid_w % RUN == 0 && out_c % TILE_CHANNELS == 0 &&
            g->k_h * g->k_w <= JVAE_DIRECT_MAX_TAPS;
 }
 
@@ -230,8 +231,7 @@ void jvae_direct_transpose(float *padded, const float *grad_padded, const jvae_p
 int jvae_direct_weight_grad_fits(const jvae_patch_geometry *g, int out_c)
 {
     const long plane = (long)g->grid_h * g->grid_w;
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           out_c % (GRAD_VECTORS * 8) == 0 && plane % 8 == 0 &&
+    return jvae_cpu_isa() >= JVAE_ISA_AVX2 && out_c % (GRAD_VECTORS * 8) == 0 && plane % 8 == 0 &&
            g->k_h * g->k_w <= JVAE_DIRECT_MAX_TAPS;
 }
 

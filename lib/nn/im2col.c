@@ -12,13 +12,18 @@
 /* Floats of one column block: half of a 512 KiB L2, leaving room for the
  * GEMM's packed panels. Half and twice or four times this ran the paper's
  * layers 0 to 3 % slower (Zen 3, batch 64, one thread). */
-#define COLUMN_BUDGET_FLOATS ((size_t)64 * 1024)
+#define COLUMN_BUDGET_FLOATS ((size_t)128 * 1024)
 
 jvae_batch_split jvae_split_batch(int batch, size_t rows, size_t plane, int threads)
 {
+    return jvae_split_batch_within(batch, rows * plane, COLUMN_BUDGET_FLOATS, threads);
+}
+
+jvae_batch_split jvae_split_batch_within(int batch, size_t per_sample, size_t budget,
+                                         int threads)
+{
     jvae_batch_split split;
-    const size_t per_sample = rows * plane;
-    size_t group = per_sample > 0 ? COLUMN_BUDGET_FLOATS / per_sample : (size_t)batch;
+    size_t group = per_sample > 0 ? budget / per_sample : (size_t)batch;
     const size_t share = ((size_t)batch + (size_t)threads - 1) / (size_t)threads;
     if (group > share) group = share;
     if (group < 1) group = 1;

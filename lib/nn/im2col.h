@@ -108,6 +108,11 @@ typedef struct jvae_batch_split {
 
 jvae_batch_split jvae_split_batch(int batch, size_t rows, size_t plane, int threads);
 
+/* The same split for samples of per_sample floats of work memory each and a
+ * budget of `budget` floats per group. */
+jvae_batch_split jvae_split_batch_within(int batch, size_t per_sample, size_t budget,
+                                         int threads);
+
 /* The weight gradients that workers past the first accumulate apart in a
  * backward pass, (workers − 1, floats), added into dweight in worker order
  * after the pass, so a fixed thread count gives the same bits.

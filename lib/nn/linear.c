@@ -20,9 +20,10 @@
  * blocks start on multiples of LINEAR_ROW_TILE = 24 rows, and the results
  * are the same bits for every thread count (tests/test_nn_linear.c checks
  * 1, 2 and 3 threads; it also passes under OpenBLAS's SandyBridge, Nehalem,
- * Prescott and Core2 kernels). Another BLAS could make them differ between
- * thread counts by float rounding only; a fixed thread count always gives
- * the same bits.
+ * Prescott and Core2 kernels, not under its SkylakeX ones). Another BLAS
+ * could make them differ between thread counts by float rounding only; a
+ * fixed thread count always gives the same bits. Our AVX-512 products
+ * (gemm.h) round a row the same way wherever it is cut.
  * The price is balance: 64 batch rows on two workers are cut 24/40, so the
  * forward and din GEMMs take 62 % of their one-thread time instead of 50 %
  * (dW's 256 or 1024 rows are cut near the middle); the linear layers are
@@ -36,6 +37,8 @@
 
 #include <cblas.h>
 #include <string.h>
+
+#include "nn/gemm.h"
 
 /* Row blocks of the _mt kernels start on multiples of this many rows. */
 #define LINEAR_ROW_TILE 24
@@ -97,8 +100,8 @@ static void forward_gemm(float *out, const float *in, const float *weight, const
 {
     for (int i = 0; i < n; i++)
         for (int o = 0; o < out_features; o++) out[(size_t)i * out_features + o] = bias[o];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out_features, in_features, 1.0f, in,
-                in_features, weight, in_features, 1.0f, out, out_features);
+    jvae_gemm_nt(n, out_features, in_features, in, in_features, weight, in_features, 1.0f, out,
+                 out_features);
 }
 
 void jvae_linear_forward(float *out, const float *in, const float *weight, const float *bias,
@@ -125,11 +128,11 @@ void jvae_linear_backward(float *din, float *dweight, float *dbias, const float 
         for (int i = 0; i < n; i++) sum += dout[(size_t)i * out_features + o];
         dbias[o] += (float)sum;
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out_features, in_features, n, 1.0f, dout,
-                out_features, in, in_features, 1.0f, dweight, in_features);
+    jvae_gemm_tn(out_features, in_features, n, dout, out_features, in, in_features, 1.0f, dweight,
+                 in_features);
     if (din == NULL) return;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in_features, out_features, 1.0f,
-                dout, out_features, weight, in_features, 1.0f, din, in_features);
+    jvae_gemm_nn(n, in_features, out_features, dout, out_features, weight, in_features, 1.0f, din,
+                 in_features);
 }
 
 /* Everything the workers of one pass share. */
@@ -176,16 +179,14 @@ static void backward_worker(void *context, int worker, int workers)
         j->dbias[o] += (float)sum;
     }
     if (begin < end)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, end - begin, in_f, n, 1.0f,
-                    j->dout + begin, out_f, j->in, in_f, 1.0f,
-                    j->dweight + (size_t)begin * in_f, in_f);
+        jvae_gemm_tn(end - begin, in_f, n, j->dout + begin, out_f, j->in, in_f, 1.0f,
+                     j->dweight + (size_t)begin * in_f, in_f);
     if (j->din == NULL) return;
     /* Batch rows [begin, end) of din. */
     row_block(n, worker, workers, &begin, &end);
     if (begin < end)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, end - begin, in_f, out_f, 1.0f,
-                    j->dout + (size_t)begin * out_f, out_f, j->weight, in_f, 1.0f,
-                    j->din + (size_t)begin * in_f, in_f);
+        jvae_gemm_nn(end - begin, in_f, out_f, j->dout + (size_t)begin * out_f, out_f, j->weight,
+                     in_f, 1.0f, j->din + (size_t)begin * in_f, in_f);
 }
 
 void jvae_linear_backward_mt(float *din, float *dweight, float *dbias, const float *dout,
