@@ -2,6 +2,7 @@
 #include "core/thread_pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -26,6 +27,15 @@
  * +5 % with both cores free and no loss with one core busy elsewhere; 100 µs
  * gained no more. */
 #define SPIN_NANOSECONDS 30000L
+/* Then it polls between sched_yield() calls, which hand the core to any other
+ * runnable thread, up to this long. With the AVX-512 kernels a step's serial
+ * stretches (the latent-side layers, weight packing) run 30-300 µs, and
+ * waking a sleeping helper on the team's KVM machine costs from tens of µs to
+ * far more when the host is busy. Against sleeping after 30 µs (jvae-ab, A,
+ * 2 threads): +1.5 to +4 % on a quiet machine, -2 % with one core busy
+ * elsewhere; 1 ms of polling gained +3 to +16 % quiet but cost 18 % with a
+ * busy core, and 1 ms without the yields 57 %. */
+#define YIELD_NANOSECONDS 300000L
 
 typedef struct pool_helper {
     pthread_t thread;
@@ -61,17 +71,20 @@ static long long monotonic_ns(void)
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* Poll ready(pool, arg) for up to SPIN_NANOSECONDS; nonzero when it came true. */
+/* Poll ready(pool, arg) for up to SPIN_NANOSECONDS, then between yields of
+ * the core for up to YIELD_NANOSECONDS; nonzero when it came true. */
 static int spin_until(int (*ready)(jvae_pool *, unsigned long), jvae_pool *pool,
                       unsigned long arg)
 {
-    const long long deadline = monotonic_ns() + SPIN_NANOSECONDS;
+    const long long start = monotonic_ns();
     for (;;) {
         for (int i = 0; i < 64; i++) {
             if (ready(pool, arg)) return 1;
             CPU_RELAX();
         }
-        if (monotonic_ns() > deadline) return 0;
+        const long long now = monotonic_ns();
+        if (now - start > YIELD_NANOSECONDS) return 0;
+        if (now - start > SPIN_NANOSECONDS) sched_yield();
     }
 }
 

@@ -8,7 +8,9 @@
  * machine whose cores are shared with other work, a spinning waiter takes the
  * core that the thread it waits for needs: on the team's 2-core machine a
  * 2-thread training step ran at half the speed of a 1-thread one. These
- * waiters poll for at most 30 µs, then sleep on a condition variable. A
+ * waiters poll for 30 µs, then poll between yields of the core (so that any
+ * other runnable thread gets it) up to 300 µs, then sleep on a condition
+ * variable. A
  * training step's tasks come a few tens of microseconds apart, so the helpers
  * are still awake for the next one and the caller for the last helper; waking
  * a sleeping worker costs about 13 µs here, so only passes of a few hundred

@@ -117,10 +117,11 @@ void jvae_strips_forward(float *out, const float *strips, int count,
 /* ---- the transposed pass, by output phase ---- */
 
 /* Image row 2u + 1 − py, column 2v + 1 − px (padding 1) receives tap
- * (py + 2a, px + 2b) of grid position (u + 1 − a − py, v + 1 − b − px)... in
- * the strips of the grid side's image seen by a 3x3 stride-1 kernel with
- * padding 1, that is tap (ki, kj) = (2 − a − py, 2 − b − px) of position
- * (u, v). Phase (py, px) of the image is thus a convolution of four taps. */
+ * (py + 2a, px + 2b) of grid position (u + 1 − py − a, v + 1 − px − b) for
+ * a, b ∈ {0, 1}. Seen by a 3x3 stride-1 kernel with padding 1, which reads
+ * grid row u + ki − 1 at position u, that is tap (2 − py − a, 2 − px − b)
+ * of position (u, v): phase (py, px) of the image is a convolution of four
+ * of the nine taps of the grid side's strips. */
 #define PHASES 4
 #define PHASE_TAPS 4
 

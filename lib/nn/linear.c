@@ -26,8 +26,9 @@
  * (gemm.h) round a row the same way wherever it is cut.
  * The price is balance: 64 batch rows on two workers are cut 24/40, so the
  * forward and din GEMMs take 62 % of their one-thread time instead of 50 %
- * (dW's 256 or 1024 rows are cut near the middle); the linear layers are
- * about a tenth of a training step's FLOP. The bias sums are per output, in
+ * (dW's 256 or 1024 rows are cut near the middle; with our AVX-512
+ * products, 8-row tiles cut 32/32, see LINEAR_ROW_TILE_AVX512); the linear
+ * layers are about a tenth of a training step's FLOP. The bias sums are per output, in
  * double, in batch order, whatever the split.
  * Small layers stay on the caller (jvae_linear_workers): below several MFLOP
  * per worker, waking a worker and packing the shared operand again cost
@@ -40,12 +41,22 @@
 
 #include "nn/gemm.h"
 
-/* Row blocks of the _mt kernels start on multiples of this many rows. */
+/* Row blocks of the _mt kernels start on multiples of this many rows under
+ * OpenBLAS. Our AVX-512 products give a row the same bits wherever it is
+ * cut, so there the blocks need only keep their 8-row tiles whole: 64 batch
+ * rows split 32/32 on two workers. */
 #define LINEAR_ROW_TILE 24
+#define LINEAR_ROW_TILE_AVX512 8
+
+static int row_tile(void)
+{
+    return jvae_gemm_avx512() ? LINEAR_ROW_TILE_AVX512 : LINEAR_ROW_TILE;
+}
 
 static int tiles_of(int rows)
 {
-    return rows / LINEAR_ROW_TILE + (rows % LINEAR_ROW_TILE != 0);
+    const int tile = row_tile();
+    return rows / tile + (rows % tile != 0);
 }
 
 /* Where the block of worker w of `workers` starts: the multiple of the tile
@@ -53,7 +64,7 @@ static int tiles_of(int rows)
 static int block_edge(int rows, int worker, int workers)
 {
     if (worker >= workers) return rows;
-    const long long even = (long long)rows * worker / workers, tile = LINEAR_ROW_TILE;
+    const long long even = (long long)rows * worker / workers, tile = row_tile();
     const long long edge = (even + tile / 2) / tile * tile;
     return edge < rows ? (int)edge : rows;
 }

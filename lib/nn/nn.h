@@ -127,7 +127,8 @@ void jvae_linear_backward_ref(float *din, float *dweight, float *dbias, const fl
 /* The calls above shared by the workers of `pool` (NULL: the caller alone),
  * with no scratch: forward splits the batch rows, backward the outputs (bias
  * sums and dW rows) and the batch rows of din, in blocks of whole 24-row
- * tiles. With one worker they are the calls above. Each value is one
+ * tiles (8-row ones where the products are our AVX-512 kernels, gemm.h).
+ * With one worker they are the calls above. Each value is one
  * worker's, and with OpenBLAS (single-threaded, as for the conv _mt kernels)
  * the bits do not depend on the thread count (see linear.c). */
 void jvae_linear_forward_mt(float *out, const float *in, const float *weight, const float *bias,
@@ -137,7 +138,7 @@ void jvae_linear_backward_mt(float *din, float *dweight, float *dbias, const flo
                              int out_features, jvae_pool *pool);
 /* Workers the _mt calls use for `flop` floating-point operations split over
  * `rows` rows (forward: n, backward: out_features) on a pool of `threads`:
- * at most one per 24-row tile and one per 8 MFLOP, at least 1. */
+ * at most one per row tile (above) and one per 8 MFLOP, at least 1. */
 int jvae_linear_workers(double flop, int rows, int threads);
 
 /* Element-wise activations over count values; forward may run in place.
