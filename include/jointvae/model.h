@@ -12,8 +12,9 @@
  * jvae_latent_*) only read the model's parameters and use per-call memory, so
  * any number of threads may call them at once on one model, as long as no
  * thread trains, loads into or frees that model at the same time. Each call
- * allocates its own working memory, sized for min(N, 32) images and reused
- * for every chunk of 32, so memory stays bounded for any batch; use
+ * allocates its own working memory: with T = options.threads, each of up to
+ * T workers runs chunks of min(32, ⌈N / T⌉) images in memory of its own,
+ * reused chunk by chunk, so memory stays bounded for any batch; use
  * jvae_model_infer_bytes to budget it. Training calls (forward, backward,
  * zero_grad, step) mutate the model and must not overlap with any other call
  * on the same model; they use only the workspace of jvae_model_reserve and
@@ -106,7 +107,7 @@ JVAE_API jvae_status jvae_model_reserve(jvae_model *model, int max_batch);
 /* Memory budget. params_bytes: parameters + gradients (always allocated);
  * workspace_bytes: what jvae_model_reserve(max_batch) allocates (either output
  * may be NULL). jvae_model_infer_bytes: the most that one inference call on
- * `batch` images allocates (constant beyond 32 images, the chunk size).
+ * `batch` images allocates (constant beyond 32 images per thread).
  * Errors: INVALID_ARGUMENT (NULL model or bytes, batch < 1), OVERFLOW. */
 JVAE_API jvae_status jvae_model_memory(const jvae_model *model, int max_batch,
                                        size_t *params_bytes, size_t *workspace_bytes);

@@ -1,8 +1,12 @@
 /*
  * Inference: encode, decode, latents and prior samples. These calls only read
- * the model; each allocates its own working memory, sized for at most
- * JVAE_INFER_CHUNK images and reused chunk by chunk, so any number of threads
- * may run them on one model at once and memory stays bounded for any batch.
+ * the model; each allocates its own working memory, so any number of threads
+ * may run them on one model at once. A call shares its batch among
+ * options.threads workers of its own in chunks of at most JVAE_INFER_CHUNK
+ * images (and no more than an even share, so that every worker has one):
+ * each worker runs whole chunks, with the one-thread kernels, in memory of
+ * its own that it reuses chunk by chunk, so memory stays bounded for any
+ * batch and no pass waits for another thread.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,15 +15,33 @@
 
 #include "core/error.h"
 #include "core/tensor.h"
+#include "core/thread_pool.h"
 #include "model/latent.h"
 #include "model/model.h"
 #include "model/network.h"
 
 #define JVAE_INFER_CHUNK 32
 
-static int chunk_of(int64_t batch)
+/* How a call on n images is shared: `workers` workers take chunks q,
+ * q + workers, ... of `chunk` images. Splitting whole chunks instead of each
+ * pass of a chunk spared 2-thread encoding its waits between passes. */
+typedef struct infer_split {
+    int chunk, workers;
+    int64_t chunks;
+} infer_split;
+
+static infer_split split_of(const jvae_model *m, int64_t n)
 {
-    return batch < JVAE_INFER_CHUNK ? (int)batch : JVAE_INFER_CHUNK;
+    infer_split s;
+    const int64_t threads = m->options.threads;
+    int64_t chunk = (n + threads - 1) / threads;
+    if (chunk > JVAE_INFER_CHUNK) chunk = JVAE_INFER_CHUNK;
+    if (chunk < 1) chunk = 1;
+    s.chunk = (int)chunk;
+    s.chunks = (n + chunk - 1) / chunk;
+    s.workers = (int)(threads < s.chunks ? threads : s.chunks);
+    if (s.workers < 1) s.workers = 1;
+    return s;
 }
 
 /* Encoder buffers for a chunk of c images over base (counting only when base
@@ -29,7 +51,7 @@ static int plan_encode(const jvae_model *m, int c, float *base, jvae_encoder_buf
 {
     jvae_carver carver = {base, 0, 0};
     const size_t n = (size_t)c;
-    const size_t scratch = jvae_network_scratch_floats(m, c, m->options.threads);
+    const size_t scratch = jvae_network_scratch_floats(m, c, 1);
     float *ping = jvae_carve(&carver, n, jvae_encoder_max_floats(m));
     float *pong = jvae_carve(&carver, n, jvae_encoder_max_floats(m));
     for (int s = 0; s < m->stages; s++) b->act[s] = s % 2 ? pong : ping;
@@ -48,7 +70,7 @@ static int plan_decode(const jvae_model *m, int c, float *base, jvae_decoder_buf
 {
     jvae_carver carver = {base, 0, 0};
     const size_t n = (size_t)c;
-    const size_t scratch = jvae_network_scratch_floats(m, c, m->options.threads);
+    const size_t scratch = jvae_network_scratch_floats(m, c, 1);
     float *ping = jvae_carve(&carver, n, jvae_decoder_max_floats(m));
     float *pong = jvae_carve(&carver, n, jvae_decoder_max_floats(m));
     for (int s = 0; s < m->stages; s++) b->act[s] = s % 2 ? pong : ping;
@@ -59,11 +81,13 @@ static int plan_decode(const jvae_model *m, int c, float *base, jvae_decoder_buf
     return !carver.overflow && scratch > 0;
 }
 
-/* Allocate the floats a plan asks for. */
-static jvae_status allocate_plan(const char *fn, int planned, size_t floats, float **out)
+/* Allocate `workers` copies of the floats a plan asks for. */
+static jvae_status allocate_plan(const char *fn, int planned, size_t floats, int workers,
+                                 float **out)
 {
-    size_t bytes;
-    if (!planned || !jvae_mul_ok(floats, sizeof(float), &bytes))
+    size_t all, bytes;
+    if (!planned || !jvae_mul_ok(floats, (size_t)workers, &all) ||
+        !jvae_mul_ok(all, sizeof(float), &bytes))
         return jvae_fail(JVAE_ERR_OVERFLOW, "%s: the working memory size overflows", fn);
     *out = malloc(bytes);
     if (*out == NULL)
@@ -71,17 +95,14 @@ static jvae_status allocate_plan(const char *fn, int planned, size_t floats, flo
     return JVAE_OK;
 }
 
-/* The call's own workers for options.threads (the count the scratch was
- * planned for; NULL for one), so concurrent calls never share a pool. Chunks
- * of one image get none: the conv and linear passes split images, never one
- * image, and starting the helpers cost more than the element-wise passes
- * could gain (encoding one MNIST image took 140 us on 1 thread and 235 us on
- * 2, nearly all of the difference in thread creation). */
-static jvae_status make_pool(const char *fn, const jvae_model *m, int chunk, jvae_pool **out)
+/* The call's own workers (NULL for one), so concurrent calls never share a
+ * pool. A call on one chunk gets none: starting the helpers cost more than
+ * they could gain (encoding one MNIST image took 140 us on 1 thread and 235
+ * us on 2, nearly all of the difference in thread creation). */
+static jvae_status make_pool(const char *fn, const infer_split *split, jvae_pool **out)
 {
     *out = NULL;
-    const int threads = m->options.threads;
-    return threads > 1 && chunk > 1 ? jvae_pool_create(out, threads, fn) : JVAE_OK;
+    return split->workers > 1 ? jvae_pool_create(out, split->workers, fn) : JVAE_OK;
 }
 
 jvae_status jvae_model_infer_bytes(const jvae_model *model, int batch, size_t *bytes)
@@ -93,11 +114,13 @@ jvae_status jvae_model_infer_bytes(const jvae_model *model, int batch, size_t *b
         return jvae_fail(JVAE_ERR_INVALID_ARGUMENT, "%s: batch must be >= 1, got %d", fn, batch);
     jvae_encoder_buffers enc;
     jvae_decoder_buffers dec;
-    size_t enc_floats, dec_floats, most;
-    const int c = chunk_of(batch);
-    if (!plan_encode(model, c, NULL, &enc, &enc_floats) ||
-        !plan_decode(model, c, NULL, &dec, &dec_floats) ||
-        !jvae_mul_ok(enc_floats > dec_floats ? enc_floats : dec_floats, sizeof(float), &most))
+    size_t enc_floats, dec_floats, all, most;
+    const infer_split split = split_of(model, batch);
+    if (!plan_encode(model, split.chunk, NULL, &enc, &enc_floats) ||
+        !plan_decode(model, split.chunk, NULL, &dec, &dec_floats) ||
+        !jvae_mul_ok(enc_floats > dec_floats ? enc_floats : dec_floats, (size_t)split.workers,
+                     &all) ||
+        !jvae_mul_ok(all, sizeof(float), &most))
         return jvae_fail(JVAE_ERR_OVERFLOW, "%s: the working memory size overflows", fn);
     *bytes = most;
     return JVAE_OK;
@@ -141,6 +164,38 @@ static void put_rows(jvae_tensor *dst, int64_t row, const float *src, int n, int
     memcpy(dst->data + (size_t)row * cols, src, (size_t)n * cols * sizeof(float));
 }
 
+/* What the workers of one encoding call share. */
+typedef struct encode_job {
+    const jvae_model *m;
+    const float *images;
+    int64_t n;
+    infer_split split;
+    float *block;  /* split.workers working areas of `floats` each */
+    size_t floats;
+    jvae_tensor *mu, *logvar, *alpha;
+} encode_job;
+
+static void encode_worker(void *context, int worker, int workers)
+{
+    const encode_job *j = context;
+    const jvae_model *m = j->m;
+    jvae_encoder_buffers b;
+    size_t floats;
+    plan_encode(m, j->split.chunk, j->block + (size_t)worker * j->floats, &b, &floats);
+    b.pool = NULL;
+    const size_t pixels = (size_t)m->options.channels * m->options.height *
+                          (size_t)m->options.width;
+    const int dz = m->options.n_continuous, width = m->discrete_dim;
+    for (int64_t q = worker; q < j->split.chunks; q += workers) {
+        const int64_t start = q * j->split.chunk;
+        const int count = (int)(j->n - start < j->split.chunk ? j->n - start : j->split.chunk);
+        jvae_encoder_forward(m, count, j->images + (size_t)start * pixels, &b);
+        put_rows(j->mu, start, b.mu, count, dz);
+        put_rows(j->logvar, start, b.logvar, count, dz);
+        put_rows(j->alpha, start, b.alpha, count, width);
+    }
+}
+
 jvae_status jvae_encode(const jvae_model *model, const jvae_tensor *images, jvae_tensor *mu,
                         jvae_tensor *logvar, jvae_tensor *alpha)
 {
@@ -158,27 +213,21 @@ jvae_status jvae_encode(const jvae_model *model, const jvae_tensor *images, jvae
         (st = expect_finite(fn, "images", images)))
         return st;
 
-    const int c = chunk_of(n);
-    jvae_encoder_buffers b;
+    const infer_split split = split_of(model, n);
+    jvae_encoder_buffers unused;
     size_t floats;
     float *block = NULL;
-    const int planned = plan_encode(model, c, NULL, &b, &floats);
-    if ((st = allocate_plan(fn, planned, floats, &block))) return st;
-    plan_encode(model, c, block, &b, &floats);
-    if ((st = make_pool(fn, model, c, &b.pool))) {
+    const int planned = plan_encode(model, split.chunk, NULL, &unused, &floats);
+    if ((st = allocate_plan(fn, planned, floats, split.workers, &block))) return st;
+    encode_job job = {.m = model, .images = images->data, .n = n, .split = split, .block = block,
+                      .floats = floats, .mu = mu, .logvar = logvar, .alpha = alpha};
+    jvae_pool *pool = NULL;
+    if ((st = make_pool(fn, &split, &pool))) {
         free(block);
         return st;
     }
-    const size_t pixels = (size_t)model->options.channels * model->options.height *
-                          (size_t)model->options.width;
-    for (int64_t start = 0; start < n; start += c) {
-        const int count = (int)(n - start < c ? n - start : c);
-        jvae_encoder_forward(model, count, images->data + (size_t)start * pixels, &b);
-        put_rows(mu, start, b.mu, count, dz);
-        put_rows(logvar, start, b.logvar, count, dz);
-        put_rows(alpha, start, b.alpha, count, width);
-    }
-    jvae_pool_free(b.pool);
+    jvae_pool_run(pool, split.workers, encode_worker, &job);
+    jvae_pool_free(pool);
     free(block);
     return JVAE_OK;
 }
@@ -268,31 +317,56 @@ jvae_status jvae_latent_sample(const jvae_model *model, const jvae_tensor *mu,
     return JVAE_OK;
 }
 
+/* What the workers of one decoding call share. */
+typedef struct decode_job {
+    const jvae_model *m;
+    const float *latent;
+    int64_t n;
+    infer_split split;
+    float *block; /* split.workers working areas of `floats` each */
+    size_t floats;
+    float *images;
+} decode_job;
+
+static void decode_worker(void *context, int worker, int workers)
+{
+    const decode_job *j = context;
+    const jvae_model *m = j->m;
+    jvae_decoder_buffers b;
+    size_t floats;
+    plan_decode(m, j->split.chunk, j->block + (size_t)worker * j->floats, &b, &floats);
+    b.pool = NULL;
+    const size_t pixels = (size_t)m->options.channels * m->options.height *
+                          (size_t)m->options.width;
+    for (int64_t q = worker; q < j->split.chunks; q += workers) {
+        const int64_t start = q * j->split.chunk;
+        const int count = (int)(j->n - start < j->split.chunk ? j->n - start : j->split.chunk);
+        jvae_decoder_forward(m, count, j->latent + (size_t)start * m->latent_dim, &b);
+        jvae_pool_sigmoid_forward(NULL, j->images + (size_t)start * pixels,
+                                  b.act[m->stages - 1], (size_t)count * pixels);
+    }
+}
+
 /* latent (n, L) → images (n, C, H, W) in [0, 1], chunk by chunk. */
 static jvae_status decode_rows(const char *fn, const jvae_model *m, const float *latent,
                                int64_t n, float *images)
 {
-    const int c = chunk_of(n);
-    jvae_decoder_buffers b;
+    const infer_split split = split_of(m, n);
+    jvae_decoder_buffers unused;
     size_t floats;
     float *block = NULL;
-    const int planned = plan_decode(m, c, NULL, &b, &floats);
-    jvae_status st = allocate_plan(fn, planned, floats, &block);
+    const int planned = plan_decode(m, split.chunk, NULL, &unused, &floats);
+    jvae_status st = allocate_plan(fn, planned, floats, split.workers, &block);
     if (st) return st;
-    plan_decode(m, c, block, &b, &floats);
-    if ((st = make_pool(fn, m, c, &b.pool))) {
+    decode_job job = {.m = m, .latent = latent, .n = n, .split = split, .block = block,
+                      .floats = floats, .images = images};
+    jvae_pool *pool = NULL;
+    if ((st = make_pool(fn, &split, &pool))) {
         free(block);
         return st;
     }
-    const size_t pixels = (size_t)m->options.channels * m->options.height *
-                          (size_t)m->options.width;
-    for (int64_t start = 0; start < n; start += c) {
-        const int count = (int)(n - start < c ? n - start : c);
-        jvae_decoder_forward(m, count, latent + (size_t)start * m->latent_dim, &b);
-        jvae_pool_sigmoid_forward(b.pool, images + (size_t)start * pixels,
-                                  b.act[m->stages - 1], (size_t)count * pixels);
-    }
-    jvae_pool_free(b.pool);
+    jvae_pool_run(pool, split.workers, decode_worker, &job);
+    jvae_pool_free(pool);
     free(block);
     return JVAE_OK;
 }

@@ -1,5 +1,6 @@
 /* Inference through the shared library: encode, decode, latents, prior
- * samples, their argument checks, and concurrent calls on one model. */
+ * samples, their argument checks, concurrent calls on one model, and calls
+ * whose batch is shared among the model's threads. */
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -416,6 +417,46 @@ static void test_concurrent_inference(void **state)
     jvae_model_free(m);
 }
 
+/* With options.threads > 1 an inference call shares whole chunks of its
+ * batch among its workers. 96 images are chunks of 32 for 1, 2 and 3
+ * threads, every chunk computed the same way, so the values are the same
+ * bits; 75 images are cut differently per thread count (chunks of 32, or of
+ * 25 for 3 threads), so the values may differ by float rounding only. Both
+ * batches leave some worker more chunks than another. */
+static void test_threads_share_chunks(void **state)
+{
+    (void)state;
+    jvae_model *m = small_model();
+    const int sizes[2] = {96, 75};
+    for (int b = 0; b < 2; b++) {
+        const int n = sizes[b];
+        jvae_tensor *images = pattern_images(n, 32, 11);
+        worker at[3];
+        for (int t = 0; t < 3; t++) {
+            assert_int_equal(jvae_model_set_threads(m, t + 1), JVAE_OK);
+            make_worker(&at[t], m, images, n);
+            run_worker(&at[t]);
+            assert_int_equal(at[t].status, JVAE_OK);
+        }
+        for (int t = 1; t < 3; t++) {
+            const float *want = jvae_tensor_data(at[0].decoded);
+            const float *got = jvae_tensor_data(at[t].decoded);
+            const float *want_mu = jvae_tensor_data(at[0].mu), *got_mu = jvae_tensor_data(at[t].mu);
+            if (n == 96) {
+                assert_memory_equal(got, want, (size_t)n * 1024 * sizeof(float));
+                assert_memory_equal(got_mu, want_mu, (size_t)n * DZ * sizeof(float));
+                continue;
+            }
+            for (int i = 0; i < n * 1024; i++) assert_true(fabsf(got[i] - want[i]) <= 1e-5f);
+            for (int i = 0; i < n * DZ; i++)
+                assert_true(fabsf(got_mu[i] - want_mu[i]) <= 1e-5f * (1.0f + fabsf(want_mu[i])));
+        }
+        for (int t = 0; t < 3; t++) free_worker(&at[t]);
+        jvae_tensor_free(images);
+    }
+    jvae_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_inference_argument_checks),
         cmocka_unit_test(test_one_sided_latents),
         cmocka_unit_test(test_concurrent_inference),
+        cmocka_unit_test(test_threads_share_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
