@@ -322,7 +322,10 @@ static void strip_forward_worker(void *context, int worker, int workers)
     }
 }
 
-/* Workers take blocks of groups, each summing its own weight gradient. */
+/* Workers take even blocks of images, in groups, each summing its own
+ * weight gradient: blocks of whole groups split the MNIST network's 64
+ * images 36/28 on its 64-channel 8x8 layer and 40/24 on its first transposed
+ * one. */
 static void strip_backward_worker(void *context, int worker, int workers)
 {
     const strip_job *j = context;
@@ -335,10 +338,9 @@ static void strip_backward_worker(void *context, int worker, int workers)
     memset(sums, 0, p->weight_floats * sizeof *sums);
     jvae_channel_sums_add(j->dbias, j->dout, d->batch, d->out_c, plane, worker, workers);
     int begin, end;
-    jvae_pool_block(p->split.groups, worker, workers, &begin, &end);
-    for (int group = begin; group < end; group++) {
-        const int first = group * p->split.group;
-        const int count = d->batch - first < p->split.group ? d->batch - first : p->split.group;
+    jvae_pool_block(d->batch, worker, workers, &begin, &end);
+    for (int first = begin; first < end; first += p->split.group) {
+        const int count = end - first < p->split.group ? end - first : p->split.group;
         const float *x = j->in + first * p->in_sample, *dy = j->dout + first * p->out_sample;
         jvae_strips_fill(s.strips, x, count, &p->patches);
         jvae_strips_channels_last(s.grad_rows, dy, count, d->out_c, plane);
