@@ -493,8 +493,18 @@ static void test_forward_matches_ref(void **state)
 
 /* ---- the phase pass ---- */
 
-/* The four ways to start the images: from bias NULL or a bias (accumulate
- * 0), or from their values (accumulate 1, where the bias must be ignored). */
+/* The ReLU of jvae_relu_forward, and the gate of jvae_relu_backward_in_place
+ * (keep where the gate is > 0, +0 elsewhere), for the expected values. */
+static float relu_of(float x)
+{
+    return x < 0.0f ? 0.0f : x;
+}
+
+/* The ways to start and end the images: from bias NULL or a bias, with or
+ * without the ReLU after it; from their values (accumulate, where the bias
+ * must be ignored); and stored where a gate is > 0. The gate holds positive,
+ * zero, negative and non-finite values, as a ReLU output never does but the
+ * test of > 0 must still read right. */
 static void check_phase_variants(const char *what, const jvae_patch_geometry *g, int count,
                                  int grad_channels, const float *grad_strips,
                                  const float *panels, const float *pass, const float *bias,
@@ -505,38 +515,53 @@ static void check_phase_variants(const char *what, const jvae_patch_geometry *g,
     const size_t floats = (size_t)count * (size_t)channels * plane;
     float *images = alloc_guarded(floats), *phases = alloc_guarded(floats);
     float *start = alloc_floats(floats), *want = alloc_floats(floats);
+    float *gate = alloc_floats(floats);
     test_fill_uniform(rng, start, floats, -1.0f, 1.0f);
-    for (int variant = 0; variant < 4; variant++) {
-        const int accumulate = variant >> 1;
-        const float *b = variant & 1 ? bias : NULL;
+    test_fill_uniform(rng, gate, floats, -1.0f, 1.0f);
+    for (size_t i = 0; i < floats; i += 7) gate[i] = i % 3 == 0 ? 0.0f : i % 3 == 1 ? INFINITY : NAN;
+    for (int variant = 0; variant < 7; variant++) {
+        /* 0-3: bias NULL or not, ReLU or not; 4, 5: accumulate, bias ignored; 6: gated */
+        jvae_phase_output to = {.accumulate = variant == 4 || variant == 5,
+                                .bias = variant % 2 == 1 && variant < 6 ? bias : NULL,
+                                .relu = variant == 2 || variant == 3,
+                                .gate = variant == 6 ? gate : NULL};
         for (size_t i = 0; i < floats; i++) {
             const size_t c = i / plane % (size_t)channels;
-            want[i] = (accumulate ? start[i] : b != NULL ? b[c] : 0.0f) + pass[i];
+            float v = (to.accumulate ? start[i] : !to.accumulate && to.bias != NULL ? bias[c]
+                                                                                      : 0.0f) +
+                      pass[i];
+            if (to.relu) v = relu_of(v);
+            if (to.gate != NULL && !(gate[i] > 0.0f)) v = 0.0f;
+            want[i] = v;
         }
-        if (accumulate)
+        if (to.accumulate)
             memcpy(images, start, floats * sizeof *images);
         else
             fill_nan(images, floats);
         /* NaN in the work memory: every phase value read must be written first. */
         fill_nan(phases, floats);
-        jvae_strips_phases(images, grad_strips, count, g, panels, grad_channels, phases,
-                           accumulate, b);
+        jvae_strips_phases(images, grad_strips, count, g, panels, grad_channels, phases, &to);
         char name[240];
         char geometry[160];
         describe(geometry, sizeof geometry, what, g, count);
-        snprintf(name, sizeof name, "%s, %d grid channels, accumulate %d, bias %s", geometry,
-                 grad_channels, accumulate, b != NULL ? "yes" : "NULL");
+        snprintf(name, sizeof name, "%s, %d grid channels, variant %d", geometry, grad_channels,
+                 variant);
         assert_guard(name, images, floats);
         assert_guard(name, phases, floats);
         /* Each value sums 4 taps × at most 32 grid channels = 128 products of
          * values ≤ 1 in float against the twin's double, plus a start or bias
-         * ≤ 1: the project's usual oracle tolerance. */
+         * ≤ 1: the project's usual oracle tolerance. Where the gate or the
+         * ReLU zeroes a value it must be exactly +0. */
         gradcheck_assert_close(name, images, want, floats, 2e-4, 1e-4);
+        if (to.gate != NULL || to.relu)
+            for (size_t i = 0; i < floats; i++)
+                if (want[i] == 0.0f) assert_true(images[i] == 0.0f && !signbit(images[i]));
     }
     free(images);
     free(phases);
     free(start);
     free(want);
+    free(gate);
 }
 
 /* conv2d's input gradient: g is the conv's geometry (in_c, 2·grid, grid),

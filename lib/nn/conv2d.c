@@ -348,9 +348,10 @@ static void strip_backward_worker(void *context, int worker, int workers)
         if (j->din == NULL) continue;
         float *dx = j->din + first * p->in_sample;
         jvae_strips_fill(s.grad_strips, dy, count, &p->grad);
+        /* With relu_in, `in` is the ReLU's output that gates din. */
+        const jvae_phase_output to = {.accumulate = !j->relu_in, .gate = j->relu_in ? x : NULL};
         jvae_strips_phases(dx, s.grad_strips, count, &p->patches, j->panels, d->out_c, s.phases,
-                           !j->relu_in, NULL);
-        if (j->relu_in) jvae_relu_backward_in_place(dx, x, (size_t)count * p->in_sample);
+                           &to);
     }
     float *dw = jvae_worker_weight_gradient(j->dweight, j->partials, worker, p->weight_floats);
     jvae_strips_sums_add(dw, sums, d->out_c, rows);

@@ -316,9 +316,9 @@ static void strip_forward_worker(void *context, int worker, int workers)
         const int count = end - first < p->split.group ? end - first : p->split.group;
         float *y = j->out + first * p->out_sample;
         jvae_strips_fill(s.input_strips, j->in + first * p->in_sample, count, &p->input);
+        const jvae_phase_output to = {.bias = j->bias, .relu = j->relu_out};
         jvae_strips_phases(y, s.input_strips, count, &p->patches, j->panels, j->d->in_c, s.phases,
-                           0, j->bias);
-        if (j->relu_out) jvae_relu_forward(y, y, (size_t)count * p->out_sample);
+                           &to);
     }
 }
 

@@ -157,22 +157,46 @@ void jvae_strips_phase_pack(float *panels, const float *weight, int grad_channel
     }
 }
 
+#if JVAE_TILES
+
 /* dst (2w) = the two phase rows interleaved, even columns from `evens`,
- * added to dst when accumulate, else to bias. */
-static void interleave_row(float *dst, const float *evens, const float *odds, size_t w,
-                           int accumulate, float bias)
+ * with the epilogue of `to`; gate: the gate's row, when there is one. Eight
+ * columns of each phase at a time become one vector of 16. */
+static AVX512_FN void interleave_row(float *dst, const float *evens, const float *odds, int w,
+                                     const jvae_phase_output *to, float bias, const float *gate)
 {
-    for (size_t v = 0; v < w; v++) {
-        dst[2 * v] = (accumulate ? dst[2 * v] : bias) + evens[v];
-        dst[2 * v + 1] = (accumulate ? dst[2 * v + 1] : bias) + odds[v];
+    const __m512i pairs =
+        _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i one = _mm512_set1_epi32(1), sign = _mm512_set1_epi32((int)0x80000001u);
+    const __m512i infinity = _mm512_set1_epi32(0x7f800000);
+    for (int v = 0; v < w; v += 8) {
+        const int count = w - v < 8 ? w - v : 8;
+        const __mmask16 half = (__mmask16)((1u << count) - 1u);
+        const __mmask16 whole = (__mmask16)((1u << (2 * count)) - 1u);
+        __m512 x = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(half, evens + v), pairs,
+                                          _mm512_maskz_loadu_ps(half, odds + v));
+        float *d = dst + 2 * v;
+        x = _mm512_add_ps(to->accumulate ? _mm512_maskz_loadu_ps(whole, d) : _mm512_set1_ps(bias),
+                          x);
+        const __m512i bits = _mm512_castps_si512(x);
+        if (to->relu) { /* zero the negative finite values and −inf, as jvae_relu_forward */
+            const __mmask16 negative =
+                _mm512_cmplt_epu32_mask(_mm512_sub_epi32(bits, sign), infinity);
+            x = _mm512_mask_mov_ps(x, negative, _mm512_setzero_ps());
+        }
+        if (gate != NULL) { /* keep where the gate is > 0 (positive or +inf), as relu_gate */
+            const __m512i g = _mm512_castps_si512(_mm512_maskz_loadu_ps(whole, gate + 2 * v));
+            const __mmask16 positive =
+                _mm512_cmplt_epu32_mask(_mm512_sub_epi32(g, one), infinity);
+            x = _mm512_maskz_mov_ps(positive, x);
+        }
+        _mm512_mask_storeu_ps(d, whole, x);
     }
 }
 
-#if JVAE_TILES
-
 void jvae_strips_phases(float *images, const float *grad_strips, int count,
                         const jvae_patch_geometry *g, const float *panels, int grad_channels,
-                        float *phases, int accumulate, const float *bias)
+                        float *phases, const jvae_phase_output *to)
 {
     const jvae_patch_geometry pg = jvae_strips_phase_geometry(g, grad_channels);
     size_t grid_taps[9];
@@ -198,14 +222,18 @@ void jvae_strips_phases(float *images, const float *grad_strips, int count,
      * (1 − q, 0) in its odd ones, at row u. */
     for (int n = 0; n < count; n++)
         for (int c = 0; c < channels; c++) {
-            const float *channel = phases + ((size_t)n * channels + (size_t)c) * PHASES * plane;
-            float *image = images + ((size_t)n * channels + (size_t)c) * 4 * plane;
-            const float b = bias != NULL ? bias[c] : 0.0f;
+            const size_t at = ((size_t)n * channels + (size_t)c) * PHASES * plane;
+            const float *channel = phases + at;
+            float *image = images + at;
+            const float *gate = to->gate != NULL ? to->gate + at : NULL;
+            const float b = !to->accumulate && to->bias != NULL ? to->bias[c] : 0.0f;
             for (int y = 0; y < g->height; y++) {
                 const int py = 1 - y % 2;
                 const float *evens = channel + (size_t)(py * 2 + 1) * plane + (size_t)(y / 2) * w;
                 const float *odds = channel + (size_t)(py * 2) * plane + (size_t)(y / 2) * w;
-                interleave_row(image + (size_t)y * 2 * w, evens, odds, w, accumulate, b);
+                const size_t row = (size_t)y * 2 * w;
+                interleave_row(image + row, evens, odds, (int)w, to, b,
+                               gate != NULL ? gate + row : NULL);
             }
         }
 }

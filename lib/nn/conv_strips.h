@@ -62,15 +62,27 @@ size_t jvae_strips_phase_panel_floats(int grad_channels, int channels);
 void jvae_strips_phase_pack(float *panels, const float *weight, int grad_channels,
                             int channels);
 
-/* images (count, channels, H, W) = (accumulate ? images : bias[c], 0 when
- * bias is NULL) + the transposed pass of `count` grid-side images of
- * grad_channels, given as their strips (jvae_strips_fill with
- * jvae_strips_phase_geometry): for every tap (c, ki, kj) and grid position,
- * Σ over the grid side's channels of weight × value, summed where taps meet.
+/* What jvae_strips_phases does with each value v of the pass: images += v
+ * when accumulate, else images = bias[c] + v (0 + v when bias is NULL),
+ * then max(·, 0) as jvae_relu_forward when relu, or v kept only where gate
+ * (a ReLU's output, shaped as images) is > 0, as jvae_relu_backward_in_place,
+ * when gate is not NULL. */
+typedef struct jvae_phase_output {
+    int accumulate;
+    const float *bias;
+    int relu;
+    const float *gate;
+} jvae_phase_output;
+
+/* images (count, channels, H, W) receive, as `to` says, the transposed pass
+ * of `count` grid-side images of grad_channels, given as their strips
+ * (jvae_strips_fill with jvae_strips_phase_geometry): for every tap
+ * (c, ki, kj) and grid position, Σ over the grid side's channels of
+ * weight × value, summed where taps meet. panels from jvae_strips_phase_pack;
  * phases: count · channels · H · W floats of work memory. */
 void jvae_strips_phases(float *images, const float *grad_strips, int count,
                         const jvae_patch_geometry *g, const float *panels, int grad_channels,
-                        float *phases, int accumulate, const float *bias);
+                        float *phases, const jvae_phase_output *to);
 
 /* dst (count, P, rows) = src (count, rows, P): the grid side's tensor
  * channels last, as jvae_strips_weight_grad reads it. */
