@@ -17,6 +17,7 @@
 #endif
 
 #include "core/error.h"
+#include "core/fp_mode.h"
 
 /* How long a waiter polls before it sleeps. In a 2-thread training step the
  * serial work between two tasks averages 17 µs, and the caller waits for its
@@ -103,6 +104,7 @@ static void *helper_main(void *argument)
 {
     pool_helper *self = argument;
     jvae_pool *pool = self->pool;
+    jvae_fp_enter(); /* for the thread's lifetime: it runs nothing but our tasks */
     /* Generation 0 is the pool's state at creation: a task posted before
      * this thread first looks still counts as new. */
     unsigned long seen = 0;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/fp_mode.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "model/latent.h"
@@ -196,8 +197,8 @@ static void encode_worker(void *context, int worker, int workers)
     }
 }
 
-jvae_status jvae_encode(const jvae_model *model, const jvae_tensor *images, jvae_tensor *mu,
-                        jvae_tensor *logvar, jvae_tensor *alpha)
+static jvae_status encode_flushed(const jvae_model *model, const jvae_tensor *images,
+                                  jvae_tensor *mu, jvae_tensor *logvar, jvae_tensor *alpha)
 {
     static const char *fn = "jvae_encode";
     JVAE_CHECK_NOT_NULL(model, fn);
@@ -230,6 +231,15 @@ jvae_status jvae_encode(const jvae_model *model, const jvae_tensor *images, jvae
     jvae_pool_free(pool);
     free(block);
     return JVAE_OK;
+}
+
+jvae_status jvae_encode(const jvae_model *model, const jvae_tensor *images, jvae_tensor *mu,
+                        jvae_tensor *logvar, jvae_tensor *alpha)
+{
+    const jvae_fp_mode fp = jvae_fp_enter();
+    const jvae_status st = encode_flushed(model, images, mu, logvar, alpha);
+    jvae_fp_leave(fp);
+    return st;
 }
 
 /* Inputs of the latent calls: mu (N, Dz) when Dz > 0, alpha (N, ΣK) with
@@ -347,9 +357,8 @@ static void decode_worker(void *context, int worker, int workers)
     }
 }
 
-/* latent (n, L) → images (n, C, H, W) in [0, 1], chunk by chunk. */
-static jvae_status decode_rows(const char *fn, const jvae_model *m, const float *latent,
-                               int64_t n, float *images)
+static jvae_status decode_rows_flushed(const char *fn, const jvae_model *m, const float *latent,
+                                       int64_t n, float *images)
 {
     const infer_split split = split_of(m, n);
     jvae_decoder_buffers unused;
@@ -369,6 +378,17 @@ static jvae_status decode_rows(const char *fn, const jvae_model *m, const float 
     jvae_pool_free(pool);
     free(block);
     return JVAE_OK;
+}
+
+/* latent (n, L) → images (n, C, H, W) in [0, 1], chunk by chunk, with
+ * denormals flushed (core/fp_mode.h). */
+static jvae_status decode_rows(const char *fn, const jvae_model *m, const float *latent,
+                               int64_t n, float *images)
+{
+    const jvae_fp_mode fp = jvae_fp_enter();
+    const jvae_status st = decode_rows_flushed(fn, m, latent, n, images);
+    jvae_fp_leave(fp);
+    return st;
 }
 
 jvae_status jvae_decode(const jvae_model *model, const jvae_tensor *latent, jvae_tensor *images)

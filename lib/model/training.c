@@ -17,6 +17,7 @@
 
 #include "core/block.h"
 #include "core/error.h"
+#include "core/fp_mode.h"
 #include "core/tensor.h"
 #include "model/latent.h"
 #include "model/loss.h"
@@ -229,10 +230,10 @@ static jvae_status check_forward(jvae_model *m, const jvae_tensor *images,
     return JVAE_OK;
 }
 
-jvae_status jvae_model_forward(jvae_model *model, const jvae_tensor *images,
-                               const jvae_tensor *eps, const jvae_tensor *uniform,
-                               double cap_continuous, double cap_discrete,
-                               jvae_loss_terms *terms)
+static jvae_status forward_flushed(jvae_model *model, const jvae_tensor *images,
+                                   const jvae_tensor *eps, const jvae_tensor *uniform,
+                                   double cap_continuous, double cap_discrete,
+                                   jvae_loss_terms *terms)
 {
     JVAE_CHECK_NOT_NULL(model, "jvae_model_forward");
     jvae_model *m = model;
@@ -314,6 +315,18 @@ jvae_status jvae_model_forward(jvae_model *model, const jvae_tensor *images,
     m->has_forward = 1;
     if (terms != NULL) *terms = t;
     return JVAE_OK;
+}
+
+jvae_status jvae_model_forward(jvae_model *model, const jvae_tensor *images,
+                               const jvae_tensor *eps, const jvae_tensor *uniform,
+                               double cap_continuous, double cap_discrete,
+                               jvae_loss_terms *terms)
+{
+    const jvae_fp_mode fp = jvae_fp_enter();
+    const jvae_status st =
+        forward_flushed(model, images, eps, uniform, cap_continuous, cap_discrete, terms);
+    jvae_fp_leave(fp);
+    return st;
 }
 
 /* ------------------------------------------------------------ backward */
@@ -432,7 +445,7 @@ static void encoder_backward(jvae_model *m, int n)
     }
 }
 
-jvae_status jvae_model_backward(jvae_model *model)
+static jvae_status backward_flushed(jvae_model *model)
 {
     JVAE_CHECK_NOT_NULL(model, "jvae_model_backward");
     const int n = model->pending_batch;
@@ -463,6 +476,14 @@ jvae_status jvae_model_backward(jvae_model *model)
         }
     }
     return JVAE_OK;
+}
+
+jvae_status jvae_model_backward(jvae_model *model)
+{
+    const jvae_fp_mode fp = jvae_fp_enter();
+    const jvae_status st = backward_flushed(model);
+    jvae_fp_leave(fp);
+    return st;
 }
 
 jvae_status jvae_model_zero_grad(jvae_model *model)

@@ -34,6 +34,7 @@
 
 #include "core/block.h"
 #include "core/error.h"
+#include "core/fp_mode.h"
 #include "model/model.h"
 #include "model/network.h"
 
@@ -257,7 +258,7 @@ static void update_worker(void *context, int worker, int workers)
         sgd_update(j->opt, j->params, j->grads, first, end);
 }
 
-jvae_status jvae_optimizer_step(jvae_optimizer *optimizer)
+static jvae_status step_flushed(jvae_optimizer *optimizer)
 {
     static const char fn[] = "jvae_optimizer_step";
     JVAE_CHECK_NOT_NULL(optimizer, fn);
@@ -274,4 +275,12 @@ jvae_status jvae_optimizer_step(jvae_optimizer *optimizer)
     jvae_pool_run(model->pool, jvae_pool_value_workers(model->pool, count), update_worker, &job);
     optimizer->step_count++;
     return JVAE_OK;
+}
+
+jvae_status jvae_optimizer_step(jvae_optimizer *optimizer)
+{
+    const jvae_fp_mode fp = jvae_fp_enter();
+    const jvae_status st = step_flushed(optimizer);
+    jvae_fp_leave(fp);
+    return st;
 }
