@@ -729,6 +729,40 @@ static void test_conv_transpose_dims(void **state)
     assert_int_equal(jvae_conv_transpose_dims_init(NULL, 1, 1, 4, 4, 1, 4, 4, 2, 1), -1);
 }
 
+/* The bias sums of the conv backward passes: each channel's 8 double lanes
+ * take the plane's values in order, sample after sample, and are added last,
+ * on every path (AVX-512 sums four channels side by side; ctest reruns this
+ * under each JVAE_MAX_ISA) and for any split of the channels among workers:
+ * the same bits as that loop written out here. Channel and plane counts leave
+ * tails of both. */
+static void test_bias_sums(void **state)
+{
+    (void)state;
+    const int count = 3, channels = 70;
+    const size_t plane = 37;
+    jvae_rng rng;
+    jvae_rng_seed(&rng, 81);
+    float *grad = alloc_floats((size_t)count * channels * plane);
+    test_fill_uniform(&rng, grad, (size_t)count * channels * plane, -1.0f, 1.0f);
+    float want[70], got[70];
+    for (int c = 0; c < channels; c++) {
+        double lanes[8] = {0};
+        for (int n = 0; n < count; n++)
+            for (size_t i = 0; i < plane; i++)
+                lanes[i % 8] += grad[((size_t)n * channels + c) * plane + i];
+        double total = 0.0;
+        for (int k = 0; k < 8; k++) total += lanes[k];
+        want[c] = 0.25f + (float)total;
+    }
+    for (int workers = 1; workers <= 3; workers++) {
+        for (int c = 0; c < channels; c++) got[c] = 0.25f;
+        for (int w = 0; w < workers; w++)
+            jvae_channel_sums_add(got, grad, count, channels, plane, w, workers);
+        assert_memory_equal(got, want, sizeof want);
+    }
+    free(grad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -749,6 +783,7 @@ int main(void)
         cmocka_unit_test_prestate(test_accumulates_and_null_din, (void *)&CONV2D),
         cmocka_unit_test_prestate(test_accumulates_and_null_din, (void *)&CONV2D_TRANSPOSE),
         cmocka_unit_test(test_transpose_is_conv_input_gradient),
+        cmocka_unit_test(test_bias_sums),
         cmocka_unit_test(test_conv_dims),
         cmocka_unit_test(test_conv_transpose_dims),
     };

@@ -381,6 +381,50 @@ static void test_pool_gives_same_bits(void **state)
     }
 }
 
+/* Adam's vector loops (16 lanes with AVX-512, 4 with SSE2; ctest runs this
+ * under each JVAE_MAX_ISA) give the bits of its scalar loop, which this
+ * repeats operation by operation in float, over LARGE (odd) values so that
+ * both loops' tails run too. */
+static void test_adam_lanes_give_the_scalar_bits(void **state)
+{
+    (void)state;
+    jvae_optimizer_options o;
+    jvae_optimizer_options_init(&o);
+    o.learning_rate = 0.01f;
+    o.weight_decay = 0.05f;
+    large_stand_in *s = large_create(1);
+    jvae_optimizer *opt = NULL;
+    assert_int_equal(jvae_optimizer_create(&opt, &s->model, &o), JVAE_OK);
+    float *p = malloc(LARGE * sizeof *p), *m = calloc(LARGE, sizeof *m);
+    float *v = calloc(LARGE, sizeof *v);
+    assert_non_null(p);
+    assert_non_null(m);
+    assert_non_null(v);
+    memcpy(p, s->params, LARGE * sizeof *p);
+    const float b1 = o.beta1, b2 = o.beta2;
+    const float omb1 = (float)(1.0 - o.beta1), omb2 = (float)(1.0 - o.beta2);
+    for (int t = 1; t <= 3; t++) {
+        large_gradients(s, t);
+        assert_int_equal(jvae_optimizer_step(opt), JVAE_OK);
+        const float step = (float)(-((double)o.learning_rate / (1.0 - pow(o.beta1, t))));
+        const float bc2 = (float)sqrt(1.0 - pow(o.beta2, t));
+        for (int i = 0; i < LARGE; i++) {
+            const float g = s->grads[i] + o.weight_decay * p[i];
+            m[i] = m[i] * b1 + omb1 * g;
+            v[i] = v[i] * b2 + (omb2 * g) * g;
+            p[i] = p[i] + (step * m[i]) / (sqrtf(v[i]) / bc2 + o.epsilon);
+        }
+    }
+    assert_bits_equal("param", 1, s->params, p);
+    assert_bits_equal("first moment", 1, opt->first, m);
+    assert_bits_equal("second moment", 1, opt->second, v);
+    free(p);
+    free(m);
+    free(v);
+    jvae_optimizer_free(opt);
+    large_free(s);
+}
+
 /* On a pool, a non-finite gradient in the last worker's block is still found
  * and named, the lowest index wins when several are bad (whichever worker
  * finds each), and nothing moves. */
@@ -485,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_non_finite_gradient_updates_nothing),
         cmocka_unit_test(test_options_and_learning_rate),
         cmocka_unit_test(test_pool_gives_same_bits),
+        cmocka_unit_test(test_adam_lanes_give_the_scalar_bits),
         cmocka_unit_test(test_pool_reports_lowest_non_finite),
         cmocka_unit_test(test_model_scans_name_first_non_finite),
     };

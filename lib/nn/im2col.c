@@ -414,6 +414,33 @@ void jvae_channel_major_to_batch_store(float *dst, const float *src, int count, 
     channel_major_to_batch(dst, src, count, channels, plane, 0);
 }
 
+enum { SUM_LANES = 8, SUM_BLOCK = 64 };
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#include "core/cpu.h"
+
+/* The sums of channels [c, c + 4) of one sample, each channel's 8 lanes one
+ * AVX-512 vector and the four channels' additions side by side: the same
+ * sequence of additions per lane as the plain loop, four times as many in
+ * flight. */
+__attribute__((target("avx512f"))) static void add_four_planes(double sums[][SUM_LANES],
+                                                               const float *g, size_t plane)
+{
+    __m512d acc[4];
+    for (int k = 0; k < 4; k++) acc[k] = _mm512_loadu_pd(sums[k]);
+    size_t i = 0;
+    for (; i + SUM_LANES <= plane; i += SUM_LANES)
+        for (int k = 0; k < 4; k++)
+            acc[k] = _mm512_add_pd(acc[k],
+                                   _mm512_cvtps_pd(_mm256_loadu_ps(g + (size_t)k * plane + i)));
+    for (int k = 0; k < 4; k++) _mm512_storeu_pd(sums[k], acc[k]);
+    for (; i < plane; i++)
+        for (int k = 0; k < 4; k++) sums[k][i % SUM_LANES] += g[(size_t)k * plane + i];
+}
+#endif
+
 void jvae_channel_sums_add(float *dbias, const float *grad, int count, int channels, size_t plane,
                            int worker, int workers)
 {
@@ -423,25 +450,36 @@ void jvae_channel_sums_add(float *dbias, const float *grad, int count, int chann
      * so that the pass reads grad in its own order, sample after sample,
      * rather than one plane per sample a whole image apart; each channel's
      * sequence of additions is the same either way. */
-    enum { LANES = 8, BLOCK = 64 };
-    double lane[BLOCK][LANES];
+    double lane[SUM_BLOCK][SUM_LANES];
     int first, last;
     jvae_pool_block(channels, worker, workers, &first, &last);
-    for (int block = first; block < last; block += BLOCK) {
-        const int end = last - block < BLOCK ? last : block + BLOCK;
+    int wide = 0;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    wide = jvae_cpu_isa() == JVAE_ISA_AVX512;
+#endif
+    for (int block = first; block < last; block += SUM_BLOCK) {
+        const int end = last - block < SUM_BLOCK ? last : block + SUM_BLOCK;
         memset(lane, 0, sizeof lane);
-        for (int n = 0; n < count; n++)
-            for (int c = block; c < end; c++) {
+        for (int n = 0; n < count; n++) {
+            int c = block;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+            if (wide)
+                for (; c + 4 <= end; c += 4)
+                    add_four_planes(lane + (c - block), grad + ((size_t)n * channels + c) * plane,
+                                    plane);
+#endif
+            for (; c < end; c++) {
                 const float *g = grad + ((size_t)n * channels + c) * plane;
                 double *sum = lane[c - block];
                 size_t i = 0;
-                for (; i + LANES <= plane; i += LANES)
-                    for (int k = 0; k < LANES; k++) sum[k] += g[i + k];
-                for (; i < plane; i++) sum[i % LANES] += g[i];
+                for (; i + SUM_LANES <= plane; i += SUM_LANES)
+                    for (int k = 0; k < SUM_LANES; k++) sum[k] += g[i + k];
+                for (; i < plane; i++) sum[i % SUM_LANES] += g[i];
             }
+        }
         for (int c = block; c < end; c++) {
             double total = 0.0;
-            for (int k = 0; k < LANES; k++) total += lane[c - block][k];
+            for (int k = 0; k < SUM_LANES; k++) total += lane[c - block][k];
             dbias[c] += (float)total;
         }
     }

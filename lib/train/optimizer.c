@@ -28,11 +28,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 #include "core/block.h"
+#include "core/cpu.h"
 #include "core/error.h"
 #include "core/fp_mode.h"
 #include "model/model.h"
@@ -163,6 +166,44 @@ int64_t jvae_optimizer_step_count(const jvae_optimizer *optimizer)
     return optimizer == NULL ? 0 : optimizer->step_count;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The constants of one Adam update, as adam_update computes them. */
+typedef struct adam_terms {
+    float beta1, beta2, one_minus_beta1, one_minus_beta2, neg_step_size, bias_correction2_sqrt,
+        eps, wd;
+} adam_terms;
+
+/* Sixteen lanes at a time, the operations of the SSE loop below in the same
+ * order, so the same bits; Adam's divisions and square roots make it a
+ * twentieth of a training step at four lanes. Returns where it stopped. */
+__attribute__((target("avx512f"))) static int64_t adam_update_avx512(
+    const adam_terms *t, float *params, const float *grads, float *m, float *v, int64_t i,
+    int64_t end)
+{
+    const __m512 b1 = _mm512_set1_ps(t->beta1), b2 = _mm512_set1_ps(t->beta2);
+    const __m512 omb1 = _mm512_set1_ps(t->one_minus_beta1);
+    const __m512 omb2 = _mm512_set1_ps(t->one_minus_beta2);
+    const __m512 step_size = _mm512_set1_ps(t->neg_step_size);
+    const __m512 bc2 = _mm512_set1_ps(t->bias_correction2_sqrt);
+    const __m512 epsilon = _mm512_set1_ps(t->eps), decay = _mm512_set1_ps(t->wd);
+    for (; i + 16 <= end; i += 16) {
+        const __m512 p = _mm512_loadu_ps(params + i);
+        __m512 g = _mm512_loadu_ps(grads + i);
+        if (t->wd != 0.0f) g = _mm512_add_ps(g, _mm512_mul_ps(decay, p));
+        __m512 mi = _mm512_mul_ps(_mm512_loadu_ps(m + i), b1);
+        mi = _mm512_add_ps(mi, _mm512_mul_ps(omb1, g));
+        __m512 vi = _mm512_mul_ps(_mm512_loadu_ps(v + i), b2);
+        vi = _mm512_add_ps(vi, _mm512_mul_ps(_mm512_mul_ps(omb2, g), g));
+        const __m512 denom = _mm512_add_ps(_mm512_div_ps(_mm512_sqrt_ps(vi), bc2), epsilon);
+        _mm512_storeu_ps(params + i,
+                         _mm512_add_ps(p, _mm512_div_ps(_mm512_mul_ps(step_size, mi), denom)));
+        _mm512_storeu_ps(m + i, mi);
+        _mm512_storeu_ps(v + i, vi);
+    }
+    return i;
+}
+#endif
+
 /* Adam on elements [begin, end). */
 static void adam_update(const jvae_optimizer *opt, float *params, const float *grads,
                         int64_t step, int64_t begin, int64_t end)
@@ -179,6 +220,13 @@ static void adam_update(const jvae_optimizer *opt, float *params, const float *g
     const float eps = o->epsilon, wd = o->weight_decay;
     float *m = opt->first, *v = opt->second;
     int64_t i = begin;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (jvae_cpu_isa() == JVAE_ISA_AVX512) {
+        const adam_terms terms = {beta1_f, beta2_f, one_minus_beta1, one_minus_beta2,
+                                  neg_step_size, bias_correction2_sqrt, eps, wd};
+        i = adam_update_avx512(&terms, params, grads, m, v, i, end);
+    }
+#endif
 #if defined(__SSE2__)
     /* Four lanes at a time, operation by operation as in the scalar loop
      * below: SSE's multiply, add, divide and square root round exactly like
