@@ -16,9 +16,12 @@ static size_t strip_rows(const jvae_patch_geometry *g)
     return (size_t)g->grid_h + (size_t)(g->k_h - 1) / (size_t)g->stride;
 }
 
+/* Rounded up to whole cache lines of 16 floats, so that every strip starts
+ * on one: the vector stores of the fill and the loads of the tiles' taps at
+ * row 0 then never straddle two lines. No pass reads the rounding. */
 size_t jvae_strip_floats(const jvae_patch_geometry *g)
 {
-    return strip_rows(g) * (size_t)g->grid_w;
+    return (strip_rows(g) * (size_t)g->grid_w + 15) / 16 * 16;
 }
 
 size_t jvae_strip_channel_floats(const jvae_patch_geometry *g)
@@ -73,6 +76,7 @@ static __attribute__((target("avx512f"))) void fill_image_avx512(float *dst, con
                                             28, 30);
     const int s = g->stride, rows = (int)strip_rows(g), w = g->grid_w, width = g->width;
     const int height = g->height, pad = g->pad, channels = g->channels, k_w = g->k_w;
+    const size_t strip = jvae_strip_floats(g);
     const __mmask16 tail = w % 16 == 0 ? (__mmask16)0xFFFF : (__mmask16)((1u << (w % 16)) - 1u);
     for (int c = 0; c < channels; c++) {
         const float *channel = image + (size_t)c * (size_t)height * (size_t)width;
@@ -82,7 +86,7 @@ static __attribute__((target("avx512f"))) void fill_image_avx512(float *dst, con
                     const int first = kj - pad + x * s;
                     const __mmask16 lo = inside(first, width), hi = inside(first + 16, width);
                     const __mmask16 store = w - x >= 16 ? (__mmask16)0xFFFF : tail;
-                    float *out = dst + (size_t)(ph * k_w + kj) * (size_t)rows * (size_t)w + x;
+                    float *out = dst + (size_t)(ph * k_w + kj) * strip + x;
                     for (int r = 0; r < rows; r++, out += w) {
                         const int y = r * s + ph - pad;
                         if (y < 0 || y >= height) {
@@ -98,7 +102,7 @@ static __attribute__((target("avx512f"))) void fill_image_avx512(float *dst, con
                         _mm512_mask_storeu_ps(out, store, v);
                     }
                 }
-        dst += (size_t)s * (size_t)k_w * (size_t)rows * (size_t)w;
+        dst += (size_t)s * (size_t)k_w * strip;
     }
 }
 
@@ -122,7 +126,7 @@ static int paper_window(const jvae_patch_geometry *g)
 /* For column tap kj, lane l of a vector of rows of width w: row l / w of
  * the window (each `span` floats), column (l mod w)·stride + kj − 1; lanes
  * whose column falls in the padding are zero. */
-static __attribute__((target("avx512f"))) void window_lanes(__m512i *index, __mmask16 *inside,
+static inline __attribute__((target("avx512f"), always_inline)) void window_lanes(__m512i *index, __mmask16 *inside,
                                                             int w, int span, int stride, int kj)
 {
     int lanes[16];
@@ -136,18 +140,20 @@ static __attribute__((target("avx512f"))) void window_lanes(__m512i *index, __mm
     *inside = (__mmask16)mask;
 }
 
-/* One image's strips in the geometries of paper_window. */
-static __attribute__((target("avx512f"))) void fill_image_windows(float *dst, const float *image,
-                                                                  const jvae_patch_geometry *g)
+/* One image's strips in the geometries of paper_window, with the grid width
+ * w, the stride s and the column taps k_w fixed at compile time in each
+ * inlined copy (the loops over a window's rows and parts, and their masks,
+ * cost more than the loads and stores when left to run time). */
+static inline __attribute__((target("avx512f"), always_inline)) void fill_windows(
+    float *dst, const float *image, int channels, int height, int rows, size_t strip,
+    const int w, const int s, const int k_w)
 {
-    const int w = g->grid_w, s = g->stride, k_w = g->k_w, height = g->height;
-    const int width = g->width, rows = (int)strip_rows(g), per_vector = 16 / w;
+    const int width = w * s, per_vector = 16 / w;
     const int span = w * s; /* floats of one image row in the window */
-    const size_t strip = (size_t)rows * (size_t)w;
     __m512i index[4];
     __mmask16 inside[4];
     for (int kj = 0; kj < k_w; kj++) window_lanes(&index[kj], &inside[kj], w, span, s, kj);
-    for (int c = 0; c < g->channels; c++) {
+    for (int c = 0; c < channels; c++) {
         const float *channel = image + (size_t)c * (size_t)height * (size_t)width;
         for (int ph = 0; ph < s; ph++)
             for (int r0 = 0; r0 < rows; r0 += per_vector) {
@@ -185,6 +191,22 @@ static __attribute__((target("avx512f"))) void fill_image_windows(float *dst, co
         dst += (size_t)s * (size_t)k_w * strip;
     }
 }
+
+static __attribute__((target("avx512f"))) void fill_image_windows(float *dst, const float *image,
+                                                                  const jvae_patch_geometry *g)
+{
+    const int c = g->channels, h = g->height, rows = (int)strip_rows(g);
+    const size_t strip = jvae_strip_floats(g);
+    if (g->stride == 2) {
+        if (g->grid_w == 4) fill_windows(dst, image, c, h, rows, strip, 4, 2, 4);
+        if (g->grid_w == 8) fill_windows(dst, image, c, h, rows, strip, 8, 2, 4);
+        if (g->grid_w == 16) fill_windows(dst, image, c, h, rows, strip, 16, 2, 4);
+    } else {
+        if (g->grid_w == 4) fill_windows(dst, image, c, h, rows, strip, 4, 1, 3);
+        if (g->grid_w == 8) fill_windows(dst, image, c, h, rows, strip, 8, 1, 3);
+        if (g->grid_w == 16) fill_windows(dst, image, c, h, rows, strip, 16, 1, 3);
+    }
+}
 #endif
 
 void jvae_strips_fill(float *strips, const float *images, int count,
@@ -204,18 +226,21 @@ void jvae_strips_fill(float *strips, const float *images, int count,
             continue;
         }
 #endif
+        const size_t strip = jvae_strip_floats(g);
         for (int c = 0; c < g->channels; c++) {
             const float *channel = image + (size_t)c * g->height * g->width;
             for (int ph = 0; ph < s; ph++)
-                for (int kj = 0; kj < g->k_w; kj++)
-                    for (int r = 0; r < rows; r++, dst += w) {
+                for (int kj = 0; kj < g->k_w; kj++) {
+                    float *run = dst + (size_t)((c * s + ph) * g->k_w + kj) * strip;
+                    for (int r = 0; r < rows; r++, run += w) {
                         const int y = r * s + ph - g->pad;
                         if (y < 0 || y >= g->height)
-                            for (int x = 0; x < w; x++) dst[x] = 0.0f;
+                            for (int x = 0; x < w; x++) run[x] = 0.0f;
                         else
-                            fill_row(dst, channel + (size_t)y * g->width, g->width, kj - g->pad, s,
-                                     w);
+                            fill_row(run, channel + (size_t)y * g->width, g->width, kj - g->pad,
+                                     s, w);
                     }
+                }
         }
     }
 }
