@@ -159,39 +159,70 @@ void jvae_strips_phase_pack(float *panels, const float *weight, int grad_channel
 
 #if JVAE_TILES
 
-/* dst (2w) = the two phase rows interleaved, even columns from `evens`,
- * with the epilogue of `to`; gate: the gate's row, when there is one. Eight
- * columns of each phase at a time become one vector of 16. */
-static AVX512_FN void interleave_row(float *dst, const float *evens, const float *odds, int w,
-                                     const jvae_phase_output *to, float bias, const float *gate)
+/* The epilogue of `to` on 16 image values x at d (lanes of `lanes`), the
+ * gate's values at gate when there is one. */
+static inline __attribute__((target("avx512f"), always_inline)) void finish(
+    float *d, __m512 x, __mmask16 lanes, const jvae_phase_output *to, float bias,
+    const float *gate)
 {
-    const __m512i pairs =
-        _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i one = _mm512_set1_epi32(1), sign = _mm512_set1_epi32((int)0x80000001u);
     const __m512i infinity = _mm512_set1_epi32(0x7f800000);
-    for (int v = 0; v < w; v += 8) {
-        const int count = w - v < 8 ? w - v : 8;
-        const __mmask16 half = (__mmask16)((1u << count) - 1u);
-        const __mmask16 whole = (__mmask16)((1u << (2 * count)) - 1u);
-        __m512 x = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(half, evens + v), pairs,
-                                          _mm512_maskz_loadu_ps(half, odds + v));
-        float *d = dst + 2 * v;
-        x = _mm512_add_ps(to->accumulate ? _mm512_maskz_loadu_ps(whole, d) : _mm512_set1_ps(bias),
-                          x);
-        const __m512i bits = _mm512_castps_si512(x);
-        if (to->relu) { /* zero the negative finite values and −inf, as jvae_relu_forward */
-            const __mmask16 negative =
-                _mm512_cmplt_epu32_mask(_mm512_sub_epi32(bits, sign), infinity);
-            x = _mm512_mask_mov_ps(x, negative, _mm512_setzero_ps());
-        }
-        if (gate != NULL) { /* keep where the gate is > 0 (positive or +inf), as relu_gate */
-            const __m512i g = _mm512_castps_si512(_mm512_maskz_loadu_ps(whole, gate + 2 * v));
-            const __mmask16 positive =
-                _mm512_cmplt_epu32_mask(_mm512_sub_epi32(g, one), infinity);
-            x = _mm512_maskz_mov_ps(positive, x);
-        }
-        _mm512_mask_storeu_ps(d, whole, x);
+    x = _mm512_add_ps(to->accumulate ? _mm512_maskz_loadu_ps(lanes, d) : _mm512_set1_ps(bias), x);
+    if (to->relu) { /* zero the negative finite values and −inf, as jvae_relu_forward */
+        const __mmask16 negative = _mm512_cmplt_epu32_mask(
+            _mm512_sub_epi32(_mm512_castps_si512(x), sign), infinity);
+        x = _mm512_mask_mov_ps(x, negative, _mm512_setzero_ps());
     }
+    if (gate != NULL) { /* keep where the gate is > 0 (positive or +inf), as relu_gate */
+        const __m512i g = _mm512_castps_si512(_mm512_maskz_loadu_ps(lanes, gate));
+        x = _mm512_maskz_mov_ps(_mm512_cmplt_epu32_mask(_mm512_sub_epi32(g, one), infinity), x);
+    }
+    _mm512_mask_storeu_ps(d, lanes, x);
+}
+
+/* images = the phases interleaved, with the epilogue of `to`: image row
+ * 2u + q holds phases (1 − q, 1) in its even columns and (1 − q, 0) in its
+ * odd ones, at row u. Sixteen (or, on grids narrower than 16, eight) columns
+ * of each phase at a time. */
+static AVX512_FN void interleave(float *images, const float *phases, int count, int channels,
+                                 int height, int w, const jvae_phase_output *to)
+{
+    const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i high =
+        _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const size_t plane = (size_t)(height / 2) * (size_t)w;
+    for (int n = 0; n < count; n++)
+        for (int c = 0; c < channels; c++) {
+            const size_t at = ((size_t)n * channels + (size_t)c) * PHASES * plane;
+            const float *channel = phases + at;
+            const float *gate = to->gate != NULL ? to->gate + at : NULL;
+            const float b = !to->accumulate && to->bias != NULL ? to->bias[c] : 0.0f;
+            for (int y = 0; y < height; y++) {
+                const int py = 1 - y % 2;
+                const float *evens = channel + (size_t)(py * 2 + 1) * plane + (size_t)(y / 2) * w;
+                const float *odds = channel + (size_t)(py * 2) * plane + (size_t)(y / 2) * w;
+                const size_t row = at + (size_t)y * 2 * (size_t)w;
+                float *dst = images + row;
+                const float *gate_row = gate != NULL ? to->gate + row : NULL;
+                int v = 0;
+                for (; v + 16 <= w; v += 16) {
+                    const __m512 e = _mm512_loadu_ps(evens + v), o = _mm512_loadu_ps(odds + v);
+                    finish(dst + 2 * v, _mm512_permutex2var_ps(e, low, o), 0xFFFF, to, b,
+                           gate_row != NULL ? gate_row + 2 * v : NULL);
+                    finish(dst + 2 * v + 16, _mm512_permutex2var_ps(e, high, o), 0xFFFF, to, b,
+                           gate_row != NULL ? gate_row + 2 * v + 16 : NULL);
+                }
+                for (; v < w; v += 8) {
+                    const int left = w - v < 8 ? w - v : 8;
+                    const __mmask16 half = (__mmask16)((1u << left) - 1u);
+                    const __m512 x = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(half, evens + v),
+                                                            low,
+                                                            _mm512_maskz_loadu_ps(half, odds + v));
+                    finish(dst + 2 * v, x, (__mmask16)((1u << (2 * left)) - 1u), to, b,
+                           gate_row != NULL ? gate_row + 2 * v : NULL);
+                }
+            }
+        }
 }
 
 void jvae_strips_phases(float *images, const float *grad_strips, int count,
@@ -201,7 +232,7 @@ void jvae_strips_phases(float *images, const float *grad_strips, int count,
     const jvae_patch_geometry pg = jvae_strips_phase_geometry(g, grad_channels);
     size_t grid_taps[9];
     jvae_strip_taps(&pg, grid_taps);
-    const size_t plane = plane_of(g), w = (size_t)g->grid_w;
+    const size_t plane = plane_of(g);
     const int channels = g->channels;
     const size_t depth = (size_t)grad_channels * PHASE_TAPS;
     for (int phase = 0; phase < PHASES; phase++) {
@@ -218,24 +249,7 @@ void jvae_strips_phases(float *images, const float *grad_strips, int count,
                           jvae_strip_image_floats(&pg), phases + (size_t)phase * plane,
                           (size_t)channels * PHASES * plane, count, plane);
     }
-    /* Image row 2u + q holds phases (1 − q, 1) in its even columns and
-     * (1 − q, 0) in its odd ones, at row u. */
-    for (int n = 0; n < count; n++)
-        for (int c = 0; c < channels; c++) {
-            const size_t at = ((size_t)n * channels + (size_t)c) * PHASES * plane;
-            const float *channel = phases + at;
-            float *image = images + at;
-            const float *gate = to->gate != NULL ? to->gate + at : NULL;
-            const float b = !to->accumulate && to->bias != NULL ? to->bias[c] : 0.0f;
-            for (int y = 0; y < g->height; y++) {
-                const int py = 1 - y % 2;
-                const float *evens = channel + (size_t)(py * 2 + 1) * plane + (size_t)(y / 2) * w;
-                const float *odds = channel + (size_t)(py * 2) * plane + (size_t)(y / 2) * w;
-                const size_t row = (size_t)y * 2 * w;
-                interleave_row(image + row, evens, odds, (int)w, to, b,
-                               gate != NULL ? gate + row : NULL);
-            }
-        }
+    interleave(images, phases, count, channels, g->height, g->grid_w, to);
 }
 
 /* 16 rows of 16 floats, `from` apart, into 16 columns, `to` apart. */
