@@ -130,10 +130,11 @@ jvae_status jvae_model_infer_bytes(const jvae_model *model, int batch, size_t *b
 /* Every value finite, else NUMERIC naming the tensor and the index. */
 static jvae_status expect_finite(const char *fn, const char *what, const jvae_tensor *t)
 {
-    for (size_t i = 0; i < t->numel; i++)
-        if (!isfinite(t->data[i]))
-            return jvae_fail(JVAE_ERR_NUMERIC, "%s: %s[%zu] is %g", fn, what, i,
-                             (double)t->data[i]);
+    /* The scan that vectorises (a loop that returns at the first bad value
+     * does not): 2 % of encoding a batch otherwise. */
+    const size_t i = jvae_pool_first_non_finite(NULL, t->data, t->numel);
+    if (i < t->numel)
+        return jvae_fail(JVAE_ERR_NUMERIC, "%s: %s[%zu] is %g", fn, what, i, (double)t->data[i]);
     return JVAE_OK;
 }
 
