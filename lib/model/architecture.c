@@ -18,6 +18,7 @@
 
 #include "core/block.h"
 #include "core/error.h"
+#include "core/fp_mode.h"
 #include "model/model.h"
 
 #define KERNEL 4
@@ -171,7 +172,11 @@ jvae_status jvae_model_allocate(const char *fn, jvae_model *m)
     if (m->params == NULL || m->grads == NULL || m->kl_units == NULL)
         return jvae_fail(JVAE_ERR_OUT_OF_MEMORY, "%s: cannot allocate %lld parameters", fn,
                          count);
+    /* In the library's floating-point mode, so that a seed gives the same
+     * parameters whatever the host's mode (core/fp_mode.h). */
+    const jvae_fp_mode fp = jvae_fp_enter();
     init_parameters(m);
+    jvae_fp_leave(fp);
     return JVAE_OK;
 }
 

@@ -295,9 +295,9 @@ jvae_status jvae_latent_deterministic(const jvae_model *model, const jvae_tensor
     return JVAE_OK;
 }
 
-jvae_status jvae_latent_sample(const jvae_model *model, const jvae_tensor *mu,
-                               const jvae_tensor *logvar, const jvae_tensor *alpha,
-                               uint64_t seed, jvae_tensor *latent)
+static jvae_status latent_sample_flushed(const jvae_model *model, const jvae_tensor *mu,
+                                         const jvae_tensor *logvar, const jvae_tensor *alpha,
+                                         uint64_t seed, jvae_tensor *latent)
 {
     static const char *fn = "jvae_latent_sample";
     JVAE_CHECK_NOT_NULL(model, fn);
@@ -326,6 +326,16 @@ jvae_status jvae_latent_sample(const jvae_model *model, const jvae_tensor *mu,
     }
     free(noise);
     return JVAE_OK;
+}
+
+jvae_status jvae_latent_sample(const jvae_model *model, const jvae_tensor *mu,
+                               const jvae_tensor *logvar, const jvae_tensor *alpha,
+                               uint64_t seed, jvae_tensor *latent)
+{
+    const jvae_fp_mode fp = jvae_fp_enter();
+    const jvae_status st = latent_sample_flushed(model, mu, logvar, alpha, seed, latent);
+    jvae_fp_leave(fp);
+    return st;
 }
 
 /* What the workers of one decoding call share. */
@@ -404,9 +414,9 @@ jvae_status jvae_decode(const jvae_model *model, const jvae_tensor *latent, jvae
     return decode_rows(fn, model, latent->data, n, images->data);
 }
 
-jvae_status jvae_sample_prior(const jvae_model *model, uint64_t seed,
-                              const int *fixed_categories, jvae_tensor *latent,
-                              jvae_tensor *images)
+static jvae_status sample_prior_flushed(const jvae_model *model, uint64_t seed,
+                                        const int *fixed_categories, jvae_tensor *latent,
+                                        jvae_tensor *images)
 {
     static const char *fn = "jvae_sample_prior";
     JVAE_CHECK_NOT_NULL(model, fn);
@@ -441,4 +451,14 @@ jvae_status jvae_sample_prior(const jvae_model *model, uint64_t seed,
     }
     if (images == NULL) return JVAE_OK;
     return decode_rows(fn, model, latent->data, n, images->data);
+}
+
+jvae_status jvae_sample_prior(const jvae_model *model, uint64_t seed,
+                              const int *fixed_categories, jvae_tensor *latent,
+                              jvae_tensor *images)
+{
+    const jvae_fp_mode fp = jvae_fp_enter();
+    const jvae_status st = sample_prior_flushed(model, seed, fixed_categories, latent, images);
+    jvae_fp_leave(fp);
+    return st;
 }

@@ -18,7 +18,8 @@
  * contiguous blocks of groups (core/thread_pool.h); in backward each worker past the first sums
  * its weight gradient apart, and the partial sums are added in thread order,
  * so a fixed thread count gives the same bits on every run.
- * The forward skips the GEMM where conv_direct.h fits (AVX2 and FMA, output
+ * On CPUs with AVX2 and FMA but not AVX-512 (where the GEMMs are
+ * OpenBLAS's), the forward skips the GEMM where conv_direct.h fits (output
  * rows a multiple of 8 wide, out_c a multiple of 4): a group is then as many
  * padded images as the cache budget holds (direct_split), and the kernel reads
  * them where they are; the weights are packed once per call into a panel

@@ -14,9 +14,9 @@
  * G is as large as keeps col within a cache-sized budget (see im2col.h).
  * Worker threads share the groups as in conv2d.c, with the same per-worker
  * weight gradients summed in thread order.
- * The forward skips the GEMM and col2im where conv_direct.h's transposed
- * pass fits (the paper's 4x4/2/1 geometry, out_c a multiple of 4, AVX2 and
- * FMA) on grids from 16 wide, or 8 wide with at most 32 input channels:
+ * On CPUs with AVX2 and FMA but not AVX-512, the forward skips the GEMM and
+ * col2im where conv_direct.h's transposed pass fits (the paper's 4x4/2/1
+ * geometry, out_c a multiple of 4) on grids from 16 wide, or 8 wide with at most 32 input channels:
  * each image's X is padded into col and the pass writes the padded copy of
  * its output, which col2im's last step unpads with the bias. The backward skips im2col and both GEMMs where
  * conv_direct.h's weight gradient and forward fit (grids a multiple of 8

@@ -10,10 +10,10 @@
  * the CPU has AVX-512F (checked at run time) these run kernels of our own,
  * and elsewhere they are cblas_sgemm.
  *
- * Our kernels read both operands where they are, with no packed copy but a
- * small stack panel of A for nn: the layers' B operands are column matrices
- * and activations that were just written and sit in cache, and their A
- * operands are weights of at most a few hundred KB.
+ * Our kernels read B where it is, with no packed copy, and copy A 8 rows at
+ * a time into a small stack panel: the layers' B operands are column
+ * matrices and activations that were just written and sit in cache, and
+ * their A operands are weights of at most a few hundred KB.
  *   nn, tn  a register tile of 8 rows of C × 48 columns (3 vectors of 16),
  *           each k adding a broadcast of A times a row of B;
  *   nt      a tile of 4 × 6 values of C, each a 16-lane sum along k of A's

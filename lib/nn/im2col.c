@@ -9,9 +9,11 @@
 #include <emmintrin.h>
 #endif
 
-/* Floats of one column block: half of a 512 KiB L2, leaving room for the
- * GEMM's packed panels. Half and twice or four times this ran the paper's
- * layers 0 to 3 % slower (Zen 3, batch 64, one thread). */
+/* Floats of one column block, 512 KiB: a quarter of the 2 MiB L2 of the
+ * team's AVX-512 machine. Against 64 K (half of the 512 KiB L2 of the Zen 3
+ * machine, where half, twice or four times that ran the paper's layers 0 to
+ * 3 % slower): training A +9 % and B +3 % with our AVX-512 GEMMs, +0 and +1 %
+ * on the AVX2 path (jvae-ab, one thread); 256 K and 512 K were slower. */
 #define COLUMN_BUDGET_FLOATS ((size_t)128 * 1024)
 
 jvae_batch_split jvae_split_batch(int batch, size_t rows, size_t plane, int threads)

@@ -96,11 +96,13 @@ int jvae_linear_workers(double flop, int rows, int threads)
     return workers < 1 ? 1 : workers;
 }
 
-/* Batches of at most this many rows go through one matrix-vector product per
- * row. A GEMM packs the whole weight first, whatever the rows: the model's
- * 1024 -> 256 forward took 103 us for one row through sgemm and 18 through
- * sgemv, 90 and 73 for four rows, 118 and 147 for eight (OpenBLAS 0.3.21,
- * one thread). That is half of encoding one image. */
+/* Under OpenBLAS, batches of at most this many rows go through one
+ * matrix-vector product per row. Its GEMM packs the whole weight first,
+ * whatever the rows: the model's 1024 -> 256 forward took 103 us for one row
+ * through sgemm and 18 through sgemv, 90 and 73 for four rows, 118 and 147
+ * for eight (OpenBLAS 0.3.21, one thread). That is half of encoding one
+ * image. Our AVX-512 products pack nothing, and keep a row's bits the same
+ * for every batch size, which inference's chunks rely on. */
 #define LINEAR_GEMV_ROWS 4
 
 /* The forward by one GEMM. Workers call it on their blocks however few rows
@@ -118,7 +120,7 @@ static void forward_gemm(float *out, const float *in, const float *weight, const
 void jvae_linear_forward(float *out, const float *in, const float *weight, const float *bias,
                          int n, int in_features, int out_features)
 {
-    if (n > LINEAR_GEMV_ROWS) {
+    if (n > LINEAR_GEMV_ROWS || jvae_gemm_avx512()) {
         forward_gemm(out, in, weight, bias, n, in_features, out_features);
         return;
     }

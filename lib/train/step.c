@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "core/error.h"
+#include "core/fp_mode.h"
 #include "jointvae/train.h"
 #include "train/optimizer.h"
 
@@ -21,10 +22,10 @@ static jvae_status capacity_at(const char *fn, const char *which, const jvae_sch
     return JVAE_OK;
 }
 
-jvae_status jvae_train_step(jvae_model *model, jvae_optimizer *optimizer,
-                            const jvae_schedule *cap_continuous,
-                            const jvae_schedule *cap_discrete, const jvae_tensor *images,
-                            jvae_loss_terms *terms)
+static jvae_status train_step_flushed(jvae_model *model, jvae_optimizer *optimizer,
+                                      const jvae_schedule *cap_continuous,
+                                      const jvae_schedule *cap_discrete, const jvae_tensor *images,
+                                      jvae_loss_terms *terms)
 {
     static const char fn[] = "jvae_train_step";
     JVAE_CHECK_NOT_NULL(model, fn);
@@ -48,4 +49,16 @@ jvae_status jvae_train_step(jvae_model *model, jvae_optimizer *optimizer,
     if ((st = jvae_model_forward(model, images, NULL, NULL, cap_z, cap_c, terms))) return st;
     if ((st = jvae_model_backward(model))) return st;
     return jvae_optimizer_step(optimizer);
+}
+
+jvae_status jvae_train_step(jvae_model *model, jvae_optimizer *optimizer,
+                            const jvae_schedule *cap_continuous,
+                            const jvae_schedule *cap_discrete, const jvae_tensor *images,
+                            jvae_loss_terms *terms)
+{
+    const jvae_fp_mode fp = jvae_fp_enter();
+    const jvae_status st =
+        train_step_flushed(model, optimizer, cap_continuous, cap_discrete, images, terms);
+    jvae_fp_leave(fp);
+    return st;
 }
