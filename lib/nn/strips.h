@@ -9,7 +9,9 @@
  * each channel c, row phase ph (0 ≤ ph < stride) and column tap kj, the strip
  * (c, ph, kj) is a matrix of grid_h + (k_h − 1) / stride rows of grid_w values,
  *   strip[r][x] = image[c][r·stride + ph − pad][x·stride + kj − pad]
- * (0 outside the image). Tap (ki, kj) of every position of the grid is then
+ * (0 outside the image). A channel's strips lie in the order (ph, kj), each
+ * rounded up to whole cache lines of 16 floats, and an image's channels one
+ * after another. Tap (ki, kj) of every position of the grid is then
  * the contiguous run of grid_h·grid_w floats of strip (c, ki mod stride, kj)
  * that starts at row ki / stride: runs cross the grid's rows, so a vector of
  * 16 positions covers two rows of an 8-wide grid, or a whole 4x4 one.
