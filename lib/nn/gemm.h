@@ -19,8 +19,8 @@
  *   nt      a tile of 4 × 6 values of C, each a 16-lane sum along k of A's
  *           and B's rows, added across its lanes at the end.
  * Every value of C is one sum over k in a fixed order whatever its place in
- * a tile, so results do not depend on how a caller cuts C into blocks (the
- * _mt layers rely on it), only on m, n, k being the same.
+ * a tile, so results do not depend on how a caller cuts C into blocks of
+ * rows or columns (the _mt layers and inference's chunks rely on it).
  */
 #ifndef JVAE_NN_GEMM_H
 #define JVAE_NN_GEMM_H

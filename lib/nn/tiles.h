@@ -15,8 +15,12 @@
  * The dot tile: 4 × 6 values, each a sum along a run of floats over images,
  *   c[i·ldc + j] (+)= Σ over n < images, x < length of
  *       a[i·a_step + n·a_image + x] × b[j][n·b_image + x],
- * vectorised along x and added across the vector's lanes at the end, as the
- * weight gradients and the linear forward need.
+ * vectorised along x and added across the vector's lanes at the end: the
+ * products A·Bᵀ of the linear forward and of the GEMM path.
+ *
+ * The gradient tile (below): up to 24 broadcast values of strip runs times
+ * 1 to 4 vectors of channels-last values, summed along the runs: the weight
+ * gradients of the passes on strips, with no sums across lanes.
  *
  * Every output value is one sum in a fixed order whatever the tile it falls
  * in (rows, columns and lanes past an edge are computed on repeated or zero
