@@ -197,7 +197,7 @@ static void check_weight_grad(const direct_case *t, jvae_rng *rng)
                         grad[n * out_sample + (p % (size_t)d.out_c) * plane + p]);
         jvae_direct_weight_grad(sums, padded, &g, grad_t, d.out_c);
     }
-    jvae_direct_weight_grad_add(dweight, sums, d.out_c, (int)rows);
+    jvae_weight_sums_add(dweight, sums, d.out_c, (int)rows);
     char name[160];
     snprintf(name, sizeof name, "direct weight gradient n%d c%d %dx%d -> %d, k%d s%d p%d",
              t->batch, t->in_c, t->in_h, t->in_w, t->out_c, t->k, t->stride, t->pad);

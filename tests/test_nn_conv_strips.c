@@ -701,7 +701,7 @@ static void check_weight_grad(const conv_case *t, jvae_rng *rng)
     jvae_strips_fill(strips, in, d.batch, &g);
     jvae_strips_channels_last(dout_cl, dout, d.batch, d.out_c, plane);
     jvae_strips_weight_grad(sums, dout_cl, d.out_c, strips, d.batch, &g);
-    jvae_strips_sums_add(dweight, sums, d.out_c, depth);
+    jvae_weight_sums_add(dweight, sums, d.out_c, depth);
 
     char name[200];
     snprintf(name, sizeof name, "strips weight gradient n%d c%d %dx%d -> %d, k%dx%d s%d p%d",

@@ -100,19 +100,20 @@ static conv_plan plan_for(const jvae_conv_dims *d, int threads)
 #if JVAE_DIRECT_CONV
     /* Where the GEMMs run our AVX-512 kernels, the GEMM path beats these
      * AVX2 kernels on the paper's networks (bench/README.md). */
-    const int avx2 = !jvae_gemm_avx512();
-    p.direct = avx2 && jvae_direct_conv_fits(&p.patches, d->out_c);
+    const int openblas = !jvae_gemm_avx512();
+    p.direct = openblas && jvae_direct_conv_fits(&p.patches, d->out_c);
     /* The padded gradient of one image goes where col was. */
     const jvae_patch_geometry grad = jvae_direct_transpose_grad_geometry(&g, d->out_c);
     /* Only from 16-wide grids: on the 8-wide ones the GEMM path was as fast
      * (one image's 8 runs fill three tiles, the last by two thirds), and
      * taking them cost 1 % of a 2-thread training step of the MNIST network. */
-    p.transpose = avx2 && jvae_direct_transpose_fits(&g, d->in_c) && g.grid_w >= 16 &&
+    p.transpose = openblas && jvae_direct_transpose_fits(&g, d->in_c) && g.grid_w >= 16 &&
                   jvae_padded_floats(&grad) <= (size_t)p.rows * p.plane;
     /* One image's gradient, channels last, goes where col would be. Only
      * from 16-wide grids: on the 8-wide ones OpenBLAS's GEMM, whose inner
      * dimension spans a group of images, was as fast or faster. */
-    p.direct_grad = avx2 && jvae_direct_weight_grad_fits(&p.patches, d->out_c) && g.grid_w >= 16;
+    p.direct_grad =
+        openblas && jvae_direct_weight_grad_fits(&p.patches, d->out_c) && g.grid_w >= 16;
     if (p.direct_grad && p.out_sample > p.front) p.front = p.out_sample;
 #else
     p.direct = p.transpose = p.direct_grad = 0;
@@ -355,7 +356,7 @@ static void strip_backward_worker(void *context, int worker, int workers)
                            &to);
     }
     float *dw = jvae_worker_weight_gradient(j->dweight, j->partials, worker, p->weight_floats);
-    jvae_strips_sums_add(dw, sums, d->out_c, rows);
+    jvae_weight_sums_add(dw, sums, d->out_c, rows);
 }
 #endif
 
@@ -491,7 +492,7 @@ static void backward_worker(void *context, int worker, int workers)
         backward_group(j->din, dw, sums, j->dout, j->in, j->weight, j->panel, j->relu_in, j->d, p,
                        &s, group * p->split.group);
 #if JVAE_DIRECT_CONV
-    if (p->direct_grad) jvae_direct_weight_grad_add(dw, sums, j->d->out_c, p->rows);
+    if (p->direct_grad) jvae_weight_sums_add(dw, sums, j->d->out_c, p->rows);
 #endif
 }
 

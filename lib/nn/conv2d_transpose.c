@@ -96,14 +96,14 @@ static transpose_plan plan_for(const jvae_conv_dims *d, int threads)
     const int pays = g.grid_w >= 16 || d->in_c <= 32;
     /* Where the GEMMs run our AVX-512 kernels, the GEMM path beats these
      * AVX2 kernels on the paper's networks (bench/README.md). */
-    const int avx2 = !jvae_gemm_avx512();
-    p.transpose = avx2 && jvae_direct_transpose_fits(&g, d->out_c) && pays &&
+    const int openblas = !jvae_gemm_avx512();
+    p.transpose = openblas && jvae_direct_transpose_fits(&g, d->out_c) && pays &&
                   jvae_padded_floats(&input) <= (size_t)p.rows * p.in_plane;
     /* One image's input, channels last, goes where col would be. dX then
      * comes from the direct forward, so that must fit too (8-wide grids and
      * up). Unlike conv2d's, this pays on 8-wide grids as well: it replaces
      * both GEMMs and im2col, and the weight gradient's GEMM has in_c rows. */
-    p.direct_grad = avx2 && jvae_direct_weight_grad_fits(&g, d->in_c) &&
+    p.direct_grad = openblas && jvae_direct_weight_grad_fits(&g, d->in_c) &&
                     jvae_direct_conv_fits(&g, d->in_c);
     if (p.direct_grad && p.in_sample > p.front) p.front = p.in_sample;
 #else
@@ -354,7 +354,7 @@ static void strip_backward_worker(void *context, int worker, int workers)
         if (j->relu_in) jvae_relu_backward_in_place(dx, x, (size_t)count * p->in_sample);
     }
     float *dw = jvae_worker_weight_gradient(j->dweight, j->partials, worker, p->weight_floats);
-    jvae_strips_sums_add(dw, sums, d->in_c, rows);
+    jvae_weight_sums_add(dw, sums, d->in_c, rows);
 }
 #endif
 
@@ -469,7 +469,7 @@ static void backward_worker(void *context, int worker, int workers)
         backward_group(j->din, dw, sums, j->dout, j->in, j->weight, j->panel, j->relu_in, j->d,
                        p, &s, group * p->split.group);
 #if JVAE_DIRECT_CONV
-    if (p->direct_grad) jvae_direct_weight_grad_add(dw, sums, j->d->in_c, p->rows);
+    if (p->direct_grad) jvae_weight_sums_add(dw, sums, j->d->in_c, p->rows);
 #endif
 }
 

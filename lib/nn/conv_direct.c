@@ -338,12 +338,4 @@ void jvae_direct_weight_grad(float *dweight_t, const float *padded, const jvae_p
         }
 }
 
-void jvae_direct_weight_grad_add(float *dweight, const float *dweight_t, int out_c, int rows)
-{
-    for (int o = 0; o < out_c; o++)
-        for (int r = 0; r < rows; r++)
-            dweight[(size_t)o * (size_t)rows + (size_t)r] +=
-                dweight_t[(size_t)r * (size_t)out_c + (size_t)o];
-}
-
 #endif

@@ -102,9 +102,6 @@ void jvae_direct_channels_last(float *grad_t, const float *grad, int out_c, size
 void jvae_direct_weight_grad(float *dweight_t, const float *padded, const jvae_patch_geometry *g,
                              const float *grad_t, int out_c);
 
-/* dweight (out_c, rows) += dweight_t (rows, out_c). */
-void jvae_direct_weight_grad_add(float *dweight, const float *dweight_t, int out_c, int rows);
-
 #endif /* JVAE_DIRECT_CONV */
 
 #endif

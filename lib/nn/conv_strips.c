@@ -45,14 +45,6 @@ void jvae_strips_pack(float *panels, const float *weight, int rows, int depth)
             }
 }
 
-void jvae_strips_sums_add(float *dweight, const float *sums, int rows, int depth)
-{
-    for (int o = 0; o < rows; o++)
-        for (int r = 0; r < depth; r++)
-            dweight[(size_t)o * (size_t)depth + (size_t)r] +=
-                sums[(size_t)r * (size_t)rows + (size_t)o];
-}
-
 #if JVAE_TILES
 
 #include <immintrin.h>

@@ -97,7 +97,4 @@ void jvae_strips_channels_last(float *dst, const float *src, int count, int rows
 void jvae_strips_weight_grad(float *sums, const float *rows_cl, int rows, const float *strips,
                              int count, const jvae_patch_geometry *g);
 
-/* dweight (rows, depth) += sums (depth, rows). */
-void jvae_strips_sums_add(float *dweight, const float *sums, int rows, int depth);
-
 #endif

@@ -56,6 +56,14 @@ void jvae_partials_add(float *dweight, const float *partials, int workers, size_
     }
 }
 
+void jvae_weight_sums_add(float *dweight, const float *sums, int rows, int depth)
+{
+    for (int o = 0; o < rows; o++)
+        for (int r = 0; r < depth; r++)
+            dweight[(size_t)o * (size_t)depth + (size_t)r] +=
+                sums[(size_t)r * (size_t)rows + (size_t)o];
+}
+
 /* The padded, phase-split copy of one image: padded row y (image row y − pad)
  * holds `stride` phases of `phase_w` values; padded column x (image column
  * x − pad) sits in phase x mod stride at x / stride. */

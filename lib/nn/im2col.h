@@ -122,6 +122,10 @@ jvae_batch_split jvae_split_batch_within(int batch, size_t per_sample, size_t bu
 float *jvae_worker_weight_gradient(float *dweight, float *partials, int worker, size_t floats);
 void jvae_partials_add(float *dweight, const float *partials, int workers, size_t floats);
 
+/* dweight (rows, depth) += sums (depth, rows): the weight gradient of the
+ * kernels that sum it channels last (conv_direct.h's, conv_strips.h's). */
+void jvae_weight_sums_add(float *dweight, const float *sums, int rows, int depth);
+
 /* Whether a fast conv kernel should run one GEMM per sample, reading and
  * writing the batch layout in place, rather than one GEMM per group through
  * channel-major copies. A sample's GEMMs span (rows, plane) and

@@ -126,8 +126,8 @@ static int paper_window(const jvae_patch_geometry *g)
 /* For column tap kj, lane l of a vector of rows of width w: row l / w of
  * the window (each `span` floats), column (l mod w)·stride + kj − 1; lanes
  * whose column falls in the padding are zero. */
-static inline __attribute__((target("avx512f"), always_inline)) void window_lanes(__m512i *index, __mmask16 *inside,
-                                                            int w, int span, int stride, int kj)
+static inline __attribute__((target("avx512f"), always_inline)) void window_lanes(
+    __m512i *index, __mmask16 *inside, int w, int span, int stride, int kj)
 {
     int lanes[16];
     unsigned mask = 0;
